@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages vfnet's tests use. Idempotent and quick when
+# everything is there already.
+set -euo pipefail
+
+pkgs=(
+	pci.ids        # vendor and device names for discovery
+	iproute2       # ip netns, veth for the Linux kernel tests
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "== apt-get install ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

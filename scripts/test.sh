@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every vfnet test on a fresh Debian machine (as root, as CI does):
+# installs what the tests need, starts the services they use, then runs
+# go vet and go test over the whole module, the QEMU real-kernel lab included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+
+export PATH=/usr/local/go/bin:$PATH
+export GOFLAGS=-mod=mod
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test"
+# -p 2: this is a 2-core machine; the lab's QEMU guest takes one core.
+go test -p 2 -timeout 25m ./...
