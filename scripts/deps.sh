@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(
 	pci.ids        # vendor and device names for discovery
 	iproute2       # ip netns, veth for the Linux kernel tests
+	postgresql     # the store's PostgreSQL tests (scripts/postgres.sh starts a private cluster)
 )
 
 missing=()

@@ -10,6 +10,9 @@ scripts/deps.sh
 export PATH=/usr/local/go/bin:$PATH
 export GOFLAGS=-mod=mod
 
+# The store suite runs on SQLite and on this real PostgreSQL server.
+export VFNET_TEST_POSTGRES="$(scripts/postgres.sh)"
+
 echo "== go vet"
 go vet ./...
 
