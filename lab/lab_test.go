@@ -1,0 +1,222 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// guestTimeout bounds one boot: the slowest run seen took about 2 minutes.
+const guestTimeout = 12 * time.Minute
+
+// TestLab boots Debian's kernel under QEMU with real SR-IOV devices and
+// turns what the guest's test binaries report into subtests of this one.
+func TestLab(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("the real-kernel lab needs root (apt-get install of the kernel headers, the cache in " + DefaultCache + "): run go test as root, as scripts/test.sh and CI do")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), guestTimeout+8*time.Minute)
+	defer cancel()
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	cache := CacheDir()
+	env, err := Prepare(ctx, repo, cache, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cache %s ready in %v: kernel %s (%s), QEMU %s, SeaBIOS %s", cache, since(start),
+		env["KERNEL_RELEASE"], env["KERNEL_VERSION"], env["QEMU_VERSION"], env["SEABIOS_VERSION"])
+	if err := env.CheckQEMU(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	step := time.Now()
+	work := t.TempDir()
+	bins := map[string][]string{
+		"guest.test": {"test", "-c", "-tags", "lab", "./lab/guest"},
+		"vfnet":      {"build", "./cmd/vfnet"},
+	}
+	files := map[string]string{}
+	for name, args := range bins {
+		out := filepath.Join(work, name)
+		if err := goBuild(ctx, repo, out, args...); err != nil {
+			t.Fatal(err)
+		}
+		files["usr/bin/"+name] = out
+	}
+	marker, err := NewMarker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := Guest{
+		Modules: []string{"igb", "nvme", "netdevsim", "vfio_pci", "veth", "8021q"},
+		Files:   files,
+		Phases: []PhaseSpec{
+			{Name: "netdevsim", Command: `echo "1 1" > /sys/bus/netdevsim/new_device && ls /sys/bus/netdevsim/devices/netdevsim1/net`},
+			{Name: "guest", Command: "guest.test -test.v -test.count=1 -test.timeout=5m"},
+		},
+	}
+	initrd := filepath.Join(work, "initramfs.cpio.gz")
+	if err := env.BuildInitramfs(ctx, g, marker, initrd); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(initrd)
+	t.Logf("guest binaries and initramfs (%d MB) built in %v", st.Size()>>20, since(step))
+
+	step = time.Now()
+	consoleLog := filepath.Join(cache, "console.log")
+	cf, err := os.Create(consoleLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bctx, bcancel := context.WithTimeout(ctx, guestTimeout)
+	text, bootErr := env.Boot(bctx, initrd, "", cf)
+	bcancel()
+	cf.Close()
+	t.Logf("guest ran in %v (console: %s)", since(step), consoleLog)
+	c := ParseConsole(marker, text)
+	if bootErr != nil || !c.Done {
+		t.Errorf("guest did not finish (%v; booted %v): console tail:\n%s", bootErr, c.Booted, tail(text, 60))
+	}
+	if !c.Booted {
+		return
+	}
+
+	checkShellPhase(t, c, "netdevsim")
+	checkGoTestPhase(t, c, "guest")
+	t.Logf("lab total %v", since(start))
+}
+
+func since(t time.Time) time.Duration { return time.Since(t).Round(100 * time.Millisecond) }
+
+// goBuild builds a static binary of the module for the guest.
+func goBuild(ctx context.Context, repo, out string, args ...string) error {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	}
+	full := append(append([]string{}, args[:1]...), "-o", out, "-trimpath", "-ldflags=-s -w")
+	full = append(full, args[1:]...)
+	cmd := exec.CommandContext(ctx, goBin, full...)
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(full, " "), err, b)
+	}
+	return nil
+}
+
+func phaseOf(t *testing.T, c *Console, name string) *Phase {
+	t.Helper()
+	p := c.Phase(name)
+	if p == nil {
+		t.Fatalf("guest phase %s never started: console outside phases (tail):\n%s", name, tail(strings.Join(c.Other, "\n"), 40))
+	}
+	if !p.Ended {
+		t.Fatalf("guest phase %s never ended (guest died or timed out): its output (tail):\n%s\nkernel console (tail):\n%s",
+			name, tail(strings.Join(p.Output, "\n"), 60), tail(strings.Join(c.Other, "\n"), 20))
+	}
+	return p
+}
+
+// checkShellPhase fails unless the phase exited 0.
+func checkShellPhase(t *testing.T, c *Console, name string) {
+	t.Run(name, func(t *testing.T) {
+		p := phaseOf(t, c, name)
+		if p.RC != 0 {
+			t.Fatalf("guest phase %s exited %d:\n%s\nkernel messages:\n%s", name, p.RC,
+				strings.Join(p.Output, "\n"), strings.Join(p.Kmsg, "\n"))
+		}
+	})
+}
+
+// checkGoTestPhase makes one subtest per test the guest binary ran.
+func checkGoTestPhase(t *testing.T, c *Console, name string) {
+	t.Run(name, func(t *testing.T) {
+		p := phaseOf(t, c, name)
+		tests, rest := ParseGoTest(p.Output)
+		kmsg := strings.Join(p.Kmsg, "\n")
+		if len(tests) == 0 {
+			t.Fatalf("guest phase %s ran no test (exit %d):\n%s\nkernel messages:\n%s", name, p.RC,
+				strings.Join(p.Output, "\n"), kmsg)
+		}
+		failed := runTree(t, buildTree(tests), strings.Join(rest, "\n"), kmsg)
+		if p.RC != 0 && !failed {
+			t.Errorf("guest phase %s exited %d although no test failed:\n%s", name, p.RC, strings.Join(rest, "\n"))
+		}
+	})
+}
+
+type node struct {
+	test     *GoTest
+	children []*node
+}
+
+// buildTree nests the guest's tests by their names (TestX/sub/case).
+func buildTree(tests []*GoTest) []*node {
+	byName := map[string]*node{}
+	var roots []*node
+	for _, gt := range tests {
+		n := &node{test: gt}
+		byName[gt.Name] = n
+		parent := ""
+		if i := strings.LastIndex(gt.Name, "/"); i >= 0 {
+			parent = gt.Name[:i]
+		}
+		if p, ok := byName[parent]; ok {
+			p.children = append(p.children, n)
+		} else {
+			roots = append(roots, n)
+		}
+	}
+	return roots
+}
+
+// runTree mirrors the guest's tests as subtests and reports whether any
+// failed.
+func runTree(t *testing.T, nodes []*node, rest, kmsg string) bool {
+	anyFailed := false
+	for _, n := range nodes {
+		gt := n.test
+		short := gt.Name[strings.LastIndex(gt.Name, "/")+1:]
+		ok := t.Run(short, func(t *testing.T) {
+			out := strings.Join(gt.Output, "\n")
+			switch gt.Result {
+			case "PASS":
+				t.Logf("guest: PASS (%s)", gt.Elapsed)
+			case "SKIP":
+				t.Skipf("guest skipped it:\n%s", out)
+			case "FAIL":
+				childFailed := runTree(t, n.children, rest, kmsg)
+				if !childFailed {
+					t.Errorf("guest: FAIL (%s):\n%s\nkernel messages during the phase:\n%s", gt.Elapsed, out, kmsg)
+				} else if strings.TrimSpace(out) != "" {
+					t.Logf("guest output:\n%s", out)
+				}
+				return
+			default:
+				t.Errorf("guest test never finished (panic, timeout or a dead guest):\n%s\n%s\nkernel messages:\n%s", out, rest, tail(kmsg, 40))
+			}
+			runTree(t, n.children, rest, kmsg)
+		})
+		anyFailed = anyFailed || !ok
+	}
+	return anyFailed
+}
+
+// testWriter sends lab/fetch.sh's progress to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
