@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -116,6 +117,11 @@ func TestCheckUnlock(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.wantIn) {
 				t.Errorf("%s: message %q lacks %q", tt.name, err, tt.wantIn)
+			}
+			// An invalid configuration keeps its own class under the conflict.
+			inner := map[string]error{"invalid configuration is never forced": ErrInvalid, "NIC gone": ErrNotFound}[tt.name]
+			if inner != nil && !errors.Is(err, inner) {
+				t.Errorf("%s: got %v, want it to wrap class %v", tt.name, err, inner)
 			}
 		})
 	}
