@@ -24,6 +24,10 @@ type Desired struct {
 	Revision int64       `json:"revision"`
 	PFs      []DesiredPF `json:"pfs"`
 	VFs      []DesiredVF `json:"vfs"`
+	// Unsupported is what earlier Reports of this host said its drivers
+	// lack (Report.Unsupported), handed back so that a restarted agent
+	// does not send them again: a converged host then costs no write.
+	Unsupported []Unsupported `json:"unsupported,omitempty"`
 }
 
 // DesiredPF is one PF an interface (class pci-sriov or pci-passthrough)

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -44,6 +45,23 @@ func (p Problem) Error() string {
 }
 
 func (p Problem) Unwrap() error { return p.Err }
+
+// MarshalJSON adds the message and its class (invalid, not_found, refused,
+// unsupported) for the control plane.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	type plain Problem
+	class := ""
+	for name, c := range map[string]error{"invalid": ErrInvalid, "not_found": ErrNotFound, "refused": ErrRefused, "unsupported": ErrUnsupported} {
+		if errors.Is(p.Err, c) {
+			class = name
+		}
+	}
+	return json.Marshal(struct {
+		plain
+		Class   string `json:"class"`
+		Message string `json:"message"`
+	}{plain(p), class, p.Error()})
+}
 
 func problem(pf string, vf int, port string, class error, format string, args ...any) Problem {
 	return Problem{PF: pf, VF: vf, Port: port, Err: fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), class)}
