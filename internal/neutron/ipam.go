@@ -1,0 +1,172 @@
+package neutron
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// AddrSet is the set of addresses already allocated in one subnet.
+type AddrSet map[netip.Addr]bool
+
+// NewAddrSet builds a set from stored address strings; unparsable entries
+// are an error because they mean the store holds garbage.
+func NewAddrSet(addrs ...string) (AddrSet, error) {
+	s := make(AddrSet, len(addrs))
+	for _, a := range addrs {
+		p, err := netip.ParseAddr(a)
+		if err != nil {
+			return nil, fmt.Errorf("address set: %w", err)
+		}
+		s[p] = true
+	}
+	return s, nil
+}
+
+// NextIP returns the lowest address of s's allocation pools that is neither
+// used nor the gateway. Lowest-first is what lets the store detect a lost
+// race (its unique constraint fires) and retry with a fresh used set.
+// Exhausted pools: 409 IpAddressGenerationFailure.
+func NextIP(s Subnet, used AddrSet) (netip.Addr, error) {
+	var gw netip.Addr
+	if s.GatewayIP != nil {
+		gw, _ = netip.ParseAddr(*s.GatewayIP)
+	}
+	for _, p := range s.AllocationPools {
+		lo, err1 := netip.ParseAddr(p.Start)
+		hi, err2 := netip.ParseAddr(p.End)
+		if err1 != nil || err2 != nil {
+			return netip.Addr{}, fmt.Errorf("allocate in subnet %s: pool %s: stored pool is not two addresses", s.ID, p)
+		}
+		// At most len(used)+1 steps per pool: every step past an unused
+		// address returns.
+		for a := lo; a.IsValid() && !hi.Less(a); a = a.Next() {
+			if !used[a] && a != gw {
+				return a, nil
+			}
+		}
+	}
+	return netip.Addr{}, IpAddressGenerationFailure(s.ID)
+}
+
+// CheckIP validates an address a user asked for in subnet s: inside the
+// CIDR (not necessarily a pool, as in Neutron), not the network or v4
+// broadcast address, not the gateway, not used.
+func CheckIP(s Subnet, ip string, used AddrSet) (netip.Addr, error) {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, InvalidInput("'%s' is not a valid IP address", ip)
+	}
+	pfx, err := netip.ParsePrefix(s.CIDR)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("check %s in subnet %s: stored cidr %q: %w", ip, s.ID, s.CIDR, err)
+	}
+	if !pfx.Contains(a) || a == pfx.Addr() || a.Is4() && a == lastAddr(pfx) {
+		return netip.Addr{}, InvalidIpForSubnet(ip)
+	}
+	if s.GatewayIP != nil && *s.GatewayIP == a.String() {
+		return netip.Addr{}, IpAddressAlreadyAllocated(a.String(), s.ID)
+	}
+	if used[a] {
+		return netip.Addr{}, IpAddressAlreadyAllocated(a.String(), s.ID)
+	}
+	return a, nil
+}
+
+// PlanFixedIPs resolves a port's fixed_ips on create: req is the request's
+// fixed_ips field, subnets the network's subnets in creation order, used the
+// allocated addresses per subnet id. Absent fixed_ips: one address from the
+// first IPv4 subnet with room and one from the first IPv6 subnet with room;
+// an explicit [] means no address. Entries name a subnet (next free address
+// in it), an address (the subnet that contains it) or both.
+func PlanFixedIPs(networkID string, req Field[[]FixedIP], subnets []Subnet, used map[string]AddrSet) ([]FixedIP, error) {
+	// Work on copies: the caller's sets stay as the store read them.
+	local := map[string]AddrSet{}
+	taken := func(id string) AddrSet {
+		if local[id] == nil {
+			local[id] = AddrSet{}
+			for a := range used[id] {
+				local[id][a] = true
+			}
+		}
+		return local[id]
+	}
+	out := []FixedIP{}
+	if !req.Set {
+		if len(subnets) == 0 {
+			return out, nil
+		}
+		for _, v := range []int{4, 6} {
+			tried, got := false, false
+			for _, s := range subnets {
+				if s.IPVersion != v {
+					continue
+				}
+				tried = true
+				a, err := NextIP(s, taken(s.ID))
+				if err == nil {
+					taken(s.ID)[a] = true
+					out = append(out, FixedIP{SubnetID: s.ID, IPAddress: a.String()})
+					got = true
+					break
+				}
+			}
+			if tried && !got {
+				return nil, NoMoreAddresses(networkID)
+			}
+		}
+		return out, nil
+	}
+	if req.Null {
+		return nil, invalid("fixed_ips", "'None' is not a list")
+	}
+	byID := make(map[string]Subnet, len(subnets))
+	for _, s := range subnets {
+		byID[s.ID] = s
+	}
+	for _, f := range req.V {
+		switch {
+		case f.SubnetID != "":
+			s, ok := byID[f.SubnetID]
+			if !ok {
+				return nil, InvalidInput("Failed to create port on network %s, because fixed_ips included invalid subnet %s",
+					networkID, f.SubnetID)
+			}
+			var a netip.Addr
+			var err error
+			if f.IPAddress != "" {
+				a, err = CheckIP(s, f.IPAddress, taken(s.ID))
+			} else {
+				a, err = NextIP(s, taken(s.ID))
+			}
+			if err != nil {
+				return nil, err
+			}
+			taken(s.ID)[a] = true
+			out = append(out, FixedIP{SubnetID: s.ID, IPAddress: a.String()})
+		case f.IPAddress != "":
+			a, err := netip.ParseAddr(f.IPAddress)
+			if err != nil || a.Zone() != "" {
+				return nil, InvalidInput("'%s' is not a valid IP address", f.IPAddress)
+			}
+			var found *Subnet
+			for i := range subnets {
+				if p, err := netip.ParsePrefix(subnets[i].CIDR); err == nil && p.Contains(a) {
+					found = &subnets[i]
+					break
+				}
+			}
+			if found == nil {
+				return nil, InvalidIpForNetwork(f.IPAddress)
+			}
+			a, err = CheckIP(*found, f.IPAddress, taken(found.ID))
+			if err != nil {
+				return nil, err
+			}
+			taken(found.ID)[a] = true
+			out = append(out, FixedIP{SubnetID: found.ID, IPAddress: a.String()})
+		default:
+			return nil, invalid("fixed_ips", "each entry needs a subnet_id, an ip_address or both")
+		}
+	}
+	return out, nil
+}
