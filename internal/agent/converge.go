@@ -471,6 +471,9 @@ func (c *Converger) stoppedAt(ctx context.Context, o Op, ch kernel.VFChange, r *
 func errnoName(err error) string {
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
+		if errno == syscall.EOPNOTSUPP {
+			return "EOPNOTSUPP" // what the kernel's sources call it; ENOTSUP is the same number
+		}
 		if n := unix.ErrnoName(errno); n != "" {
 			return n
 		}
