@@ -28,6 +28,7 @@ func newRoot() *cobra.Command {
 	// Each verb group lives in its own file and adds itself here.
 	root.AddCommand(
 		newVersionCmd(),
+		newSimCmd(),
 	)
 	return root
 }
