@@ -1,0 +1,7 @@
+package storetest
+
+import "testing"
+
+func TestSQLite(t *testing.T) { Run(t, SQLiteURL) }
+
+func TestPostgres(t *testing.T) { Run(t, PostgresURL) }

@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"vfnet/internal/model"
+)
+
+// Roles a token can carry.
+const (
+	RoleAdmin  = "admin"
+	RoleMember = "member"
+	RoleReader = "reader"
+	// RoleAgent may register and report for the one host named in the
+	// token, and nothing else.
+	RoleAgent = "agent"
+)
+
+// Token is an API credential as the store keeps it: the secret itself is
+// never stored, only its SHA-256.
+type Token struct {
+	ID        string     `json:"id"`
+	Project   string     `json:"project"`
+	Roles     []string   `json:"roles"`
+	Host      string     `json:"host,omitempty"` // agent tokens: the host's name
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+// HasRole reports whether the token carries role.
+func (t Token) HasRole(role string) bool { return slices.Contains(t.Roles, role) }
+
+// TokenSpec is what a new token carries.
+type TokenSpec struct {
+	Project   string
+	Roles     []string
+	Host      string
+	ExpiresAt *time.Time
+}
+
+// NewTokenSecret returns a fresh random token: 32 bytes, URL-safe base64.
+func NewTokenSecret() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand panics rather than return short)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+func (spec TokenSpec) validate() error {
+	if strings.TrimSpace(spec.Project) == "" {
+		return invalid("token", "A token needs a project (--project)")
+	}
+	if len(spec.Roles) == 0 {
+		return invalid("token", "A token needs a role: one of admin, member, reader, agent (--role)")
+	}
+	for _, r := range spec.Roles {
+		switch r {
+		case RoleAdmin, RoleMember, RoleReader:
+		case RoleAgent:
+			if spec.Host == "" {
+				return invalid("token", "An agent token is bound to one host: give its name (--host)")
+			}
+		default:
+			return invalid("token", "Unknown role %q: use admin, member, reader or agent", r)
+		}
+	}
+	if spec.Host != "" && !slices.Contains(spec.Roles, RoleAgent) {
+		return invalid("token", "Only an agent token is bound to a host: drop --host or use --role agent")
+	}
+	return nil
+}
+
+// CreateToken stores a token whose secret is secret (see NewTokenSecret).
+func (s *Store) CreateToken(ctx context.Context, secret string, spec TokenSpec) (Token, error) {
+	if err := spec.validate(); err != nil {
+		return Token{}, err
+	}
+	if len(secret) < 16 {
+		return Token{}, invalid("token", "A token secret must be at least 16 characters long")
+	}
+	tok := Token{ID: uuid.NewString(), Project: spec.Project, Roles: spec.Roles, Host: spec.Host, ExpiresAt: spec.ExpiresAt}
+	err := s.write(ctx, func(t *tx) error {
+		tok.CreatedAt = t.now
+		var exp sql.NullInt64
+		if spec.ExpiresAt != nil {
+			exp = sql.NullInt64{Int64: nanos(*spec.ExpiresAt), Valid: true}
+		}
+		_, err := t.exec(ctx, `INSERT INTO tokens (id, hash, project, roles, host, expires_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			tok.ID, hashToken(secret), spec.Project, strings.Join(spec.Roles, ","), spec.Host, exp, nanos(t.now))
+		if isUnique(err) {
+			return conflict("token", "This token secret is already in use: choose another")
+		}
+		if err != nil {
+			return fmt.Errorf("create token: %w", err)
+		}
+		return nil
+	})
+	return tok, err
+}
+
+// Authenticate returns the token whose secret is secret. An unknown or
+// expired token is a model.ErrNotFound error.
+func (s *Store) Authenticate(ctx context.Context, secret string) (Token, error) {
+	var tok Token
+	err := s.read(ctx, func(t *tx) error {
+		var roles string
+		var exp sql.NullInt64
+		var created int64
+		err := t.queryRow(ctx, `SELECT id, project, roles, host, expires_at, created_at FROM tokens WHERE hash = ?`,
+			hashToken(secret)).Scan(&tok.ID, &tok.Project, &roles, &tok.Host, &exp, &created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &model.Error{Code: model.ErrNotFound, Object: "token", Msg: "The token is not valid"}
+		}
+		if err != nil {
+			return fmt.Errorf("authenticate: %w", err)
+		}
+		tok.Roles = strings.Split(roles, ",")
+		tok.ExpiresAt = fromNullNanos(exp)
+		tok.CreatedAt = fromNanos(created)
+		if tok.ExpiresAt != nil && !t.now.Before(*tok.ExpiresAt) {
+			return &model.Error{Code: model.ErrNotFound, Object: "token " + tok.ID, Msg: "The token has expired"}
+		}
+		return nil
+	})
+	return tok, err
+}
+
+// Tokens returns every token, oldest first; secrets are not stored, so none
+// is returned.
+func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
+	var out []Token
+	err := s.read(ctx, func(t *tx) error {
+		rows, err := t.query(ctx, `SELECT id, project, roles, host, expires_at, created_at FROM tokens ORDER BY created_at, id`)
+		if err != nil {
+			return fmt.Errorf("list tokens: %w", err)
+		}
+		for rows.Next() {
+			var tok Token
+			var roles string
+			var exp sql.NullInt64
+			var created int64
+			if err := rows.Scan(&tok.ID, &tok.Project, &roles, &tok.Host, &exp, &created); err != nil {
+				rows.Close()
+				return fmt.Errorf("list tokens: %w", err)
+			}
+			tok.Roles, tok.ExpiresAt, tok.CreatedAt = strings.Split(roles, ","), fromNullNanos(exp), fromNanos(created)
+			out = append(out, tok)
+		}
+		return closeRows(rows)
+	})
+	return out, err
+}
