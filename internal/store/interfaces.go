@@ -167,4 +167,3 @@ func saveInterface(ctx context.Context, t *tx, h model.Host, c model.HostConfig,
 	}
 	return nil
 }
-

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
 
 	"vfnet/internal/model"
 )
