@@ -19,3 +19,7 @@ go vet ./...
 echo "== go test"
 # -p 2: this is a 2-core machine; the lab's QEMU guest takes one core.
 go test -p 2 -timeout 25m ./...
+
+echo "== fuzz (brief): neutron request decoders and list queries"
+go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 3s ./internal/neutron
+go test -run '^$' -fuzz '^FuzzQuery$' -fuzztime 3s ./internal/neutron
