@@ -25,8 +25,8 @@ func TestNextIPAndCheckIP(t *testing.T) {
 		want    string
 		wantErr error
 	}{
-		{mustSet(t), "192.0.2.2", nil},                                       // gateway inside a pool is skipped
-		{mustSet(t, "192.0.2.2", "192.0.2.3"), "192.0.2.5", nil},             // next pool
+		{mustSet(t), "192.0.2.2", nil},                           // gateway inside a pool is skipped
+		{mustSet(t, "192.0.2.2", "192.0.2.3"), "192.0.2.5", nil}, // next pool
 		{mustSet(t, "192.0.2.2", "192.0.2.3", "192.0.2.5", "192.0.2.6"), "", TypeIpAddressGenerationFailure},
 	}
 	for _, tt := range next {
