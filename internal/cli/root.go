@@ -29,6 +29,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(
 		newVersionCmd(),
 		newSimCmd(),
+		newInventoryCmd(),
 	)
 	return root
 }

@@ -12,7 +12,6 @@ import (
 	"vfnet/internal/pciids"
 )
 
-
 func x710(numvfs int, vfDrivers ...string) kernel.PF {
 	pf := kernel.PF{
 		PCIAddr: "0000:3b:00.0", Vendor: 0x8086, Device: 0x1572, SubVendor: 0x8086, SubDevice: 0x0008,
