@@ -61,7 +61,7 @@ type Version struct {
 	Links  []Link `json:"links"`
 }
 
-// Resource is one entry of GET /v2.0/'s resources list.
+// ResourceLink is one entry of GET /v2.0/'s resources list.
 type ResourceLink struct {
 	Name       string `json:"name"`
 	Collection string `json:"collection"`
