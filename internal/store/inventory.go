@@ -10,18 +10,17 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
+	"vfnet/internal/inventory"
 	"vfnet/internal/model"
 )
 
-// Inventory is what an agent reports: the host's physical ports and NUMA
-// nodes. Port ids, host ids and interface ids in it are ignored: the store
-// owns them.
-type Inventory struct {
-	Ports     []model.Port     `json:"ports"`
-	NUMANodes []model.NUMANode `json:"numa_nodes"`
+// reported is an agent's report as the store keeps it.
+type reported struct {
+	Ports     []model.Port
+	NUMANodes []model.NUMANode
 }
 
-func (inv Inventory) validate(host string) error {
+func (inv reported) validate(host string) error {
 	seen := map[string]bool{}
 	for _, p := range inv.Ports {
 		if p.PCIAddr == "" {
@@ -47,7 +46,8 @@ func (inv Inventory) validate(host string) error {
 // of class none, as in StarlingX; a port no longer reported is deleted, with
 // its interface if that was never configured. The host is marked as heard
 // from.
-func (s *Store) ReportInventory(ctx context.Context, ref string, inv Inventory) (model.Host, error) {
+func (s *Store) ReportInventory(ctx context.Context, ref string, report inventory.Report) (model.Host, error) {
+	inv := fromReport(report)
 	var h model.Host
 	err := s.write(ctx, func(t *tx) error {
 		var c model.HostConfig

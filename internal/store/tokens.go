@@ -44,10 +44,11 @@ func (t Token) HasRole(role string) bool { return slices.Contains(t.Roles, role)
 
 // TokenSpec is what a new token carries.
 type TokenSpec struct {
-	Project   string
-	Roles     []string
-	Host      string
-	ExpiresAt *time.Time
+	Project string
+	Roles   []string
+	Host    string
+	// TTL is the token's lifetime from its creation; 0 never expires.
+	TTL time.Duration
 }
 
 // NewTokenSecret returns a fresh random token: 32 bytes, URL-safe base64.
@@ -94,12 +95,17 @@ func (s *Store) CreateToken(ctx context.Context, secret string, spec TokenSpec) 
 	if len(secret) < 16 {
 		return Token{}, invalid("token", "A token secret must be at least 16 characters long")
 	}
-	tok := Token{ID: uuid.NewString(), Project: spec.Project, Roles: spec.Roles, Host: spec.Host, ExpiresAt: spec.ExpiresAt}
+	if spec.TTL < 0 {
+		return Token{}, invalid("token", "A token's lifetime must be positive, or 0 for a token that never expires")
+	}
+	tok := Token{ID: uuid.NewString(), Project: spec.Project, Roles: spec.Roles, Host: spec.Host}
 	err := s.write(ctx, func(t *tx) error {
 		tok.CreatedAt = t.now
 		var exp sql.NullInt64
-		if spec.ExpiresAt != nil {
-			exp = sql.NullInt64{Int64: nanos(*spec.ExpiresAt), Valid: true}
+		if spec.TTL > 0 {
+			e := t.now.Add(spec.TTL)
+			tok.ExpiresAt = &e
+			exp = sql.NullInt64{Int64: nanos(e), Valid: true}
 		}
 		_, err := t.exec(ctx, `INSERT INTO tokens (id, hash, project, roles, host, expires_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"vfnet/internal/inventory"
 	"vfnet/internal/model"
 	"vfnet/internal/store"
 )
@@ -225,8 +226,8 @@ func testInventoryRefused(t *testing.T, open opener) {
 	mismatch := Inventory(4)
 	mismatch.Ports[0].SRIOVVFsPCIAddress = mismatch.Ports[0].SRIOVVFsPCIAddress[:2]
 	beyond := Inventory(0)
-	beyond.Ports[1].SRIOVNumVFs = 65
-	for name, inv := range map[string]store.Inventory{"duplicate": dup, "no pciaddr": noAddr, "mismatch": mismatch, "beyond total": beyond} {
+	beyond.Ports[1].SRIOVNumVFs = ptr(65)
+	for name, inv := range map[string]inventory.Report{"duplicate": dup, "no pciaddr": noAddr, "mismatch": mismatch, "beyond total": beyond} {
 		_, err := s.ReportInventory(ctx, "compute-0", inv)
 		wantCode(t, name, err, model.ErrInvalid)
 	}
@@ -494,8 +495,7 @@ func testTokens(t *testing.T, open opener) {
 	clock := NewClock()
 	s := open(t, store.Options{Now: clock.Now})
 	secret := store.NewTokenSecret()
-	exp := clock.Now().Add(time.Hour)
-	tok, err := s.CreateToken(ctx, secret, store.TokenSpec{Project: "admin", Roles: []string{store.RoleAdmin}, ExpiresAt: &exp})
+	tok, err := s.CreateToken(ctx, secret, store.TokenSpec{Project: "admin", Roles: []string{store.RoleAdmin}, TTL: time.Hour})
 	wantCode(t, "create", err, "")
 	got, err := s.Authenticate(ctx, secret)
 	wantCode(t, "authenticate", err, "")
@@ -520,6 +520,7 @@ func testTokens(t *testing.T, open opener) {
 		{"no project", store.TokenSpec{Roles: []string{store.RoleReader}}, model.ErrInvalid},
 		{"no role", store.TokenSpec{Project: "p"}, model.ErrInvalid},
 		{"unknown role", store.TokenSpec{Project: "p", Roles: []string{"root"}}, model.ErrInvalid},
+		{"negative lifetime", store.TokenSpec{Project: "p", Roles: []string{store.RoleReader}, TTL: -time.Second}, model.ErrInvalid},
 	}
 	for _, tc := range tests {
 		_, err := s.CreateToken(ctx, store.NewTokenSecret(), tc.spec)

@@ -1,0 +1,185 @@
+// Package api is vfnet's /v1 REST API: hosts, host ports, interfaces, data
+// networks and their assignments, tokens, and the agent's registration,
+// inventory report and heartbeat.
+//
+// Every request carries X-Auth-Token. Handlers return errors; writeError
+// turns them into a status and a JSON body in one place.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"vfnet/internal/model"
+	"vfnet/internal/store"
+)
+
+// API serves /v1 from a store.
+type API struct {
+	store *store.Store
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// New returns the /v1 handler over st, logging refusals and failures to log.
+func New(st *store.Store, log *slog.Logger) *API {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &API{store: st, log: log, mux: http.NewServeMux()}
+	a.routes()
+	return a
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// access is who may call a route.
+type access int
+
+const (
+	readers access = iota // admin, member, reader
+	admins                // admin only
+	agents                // admin, or the agent of the route's {host}
+)
+
+// Route is one /v1 endpoint, listed for tests that go through every one.
+type Route struct {
+	Method, Pattern string
+	Access          string // "read", "admin" or "agent"
+}
+
+func (a *API) routes() {
+	for _, rt := range a.table() {
+		a.mux.Handle(rt.method+" "+rt.pattern, a.handle(rt.access, rt.fn))
+	}
+	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(a.log, w, r, &httpError{status: http.StatusNotFound,
+			msg: "No API route " + r.Method + " " + r.URL.Path + "; the routes are under /v1 (see vfnet --help)"})
+	})
+}
+
+type route struct {
+	method, pattern string
+	access          access
+	fn              handlerFunc
+}
+
+func (a *API) table() []route {
+	return []route{
+		{"GET", "/v1/hosts", readers, a.listHosts},
+		{"POST", "/v1/hosts", agents, a.registerHost},
+		{"GET", "/v1/hosts/{host}", readers, a.showHost},
+		{"POST", "/v1/hosts/{host}/lock", admins, a.lockHost},
+		{"POST", "/v1/hosts/{host}/unlock", admins, a.unlockHost},
+		{"PUT", "/v1/hosts/{host}/inventory", agents, a.reportInventory},
+		{"POST", "/v1/hosts/{host}/heartbeat", agents, a.heartbeat},
+		{"GET", "/v1/hosts/{host}/ports", readers, a.listPorts},
+		{"GET", "/v1/hosts/{host}/ports/{port}", readers, a.showPort},
+		{"GET", "/v1/hosts/{host}/interfaces", readers, a.listInterfaces},
+		{"POST", "/v1/hosts/{host}/interfaces", admins, a.addInterface},
+		{"GET", "/v1/hosts/{host}/interfaces/{if}", readers, a.showInterface},
+		{"PATCH", "/v1/hosts/{host}/interfaces/{if}", admins, a.modifyInterface},
+		{"DELETE", "/v1/hosts/{host}/interfaces/{if}", admins, a.deleteInterface},
+		{"GET", "/v1/hosts/{host}/interface-datanetworks", readers, a.listAssignments},
+		{"POST", "/v1/hosts/{host}/interface-datanetworks", admins, a.assign},
+		{"DELETE", "/v1/hosts/{host}/interfaces/{if}/datanetworks/{dn}", admins, a.unassign},
+		{"GET", "/v1/datanetworks", readers, a.listDataNetworks},
+		{"POST", "/v1/datanetworks", admins, a.createDataNetwork},
+		{"GET", "/v1/datanetworks/{dn}", readers, a.showDataNetwork},
+		{"PATCH", "/v1/datanetworks/{dn}", admins, a.modifyDataNetwork},
+		{"DELETE", "/v1/datanetworks/{dn}", admins, a.deleteDataNetwork},
+		{"GET", "/v1/tokens", admins, a.listTokens},
+		{"POST", "/v1/tokens", admins, a.createToken},
+	}
+}
+
+// Routes lists every endpoint with who may call it.
+func (a *API) Routes() []Route {
+	var out []Route
+	for _, rt := range a.table() {
+		out = append(out, Route{Method: rt.method, Pattern: rt.pattern, Access: [...]string{"read", "admin", "agent"}[rt.access]})
+	}
+	return out
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, tok store.Token) error
+
+// handle authenticates the request, checks its access and runs fn.
+func (a *API) handle(acc access, fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		tok, err := a.authorize(r, acc)
+		if err == nil {
+			err = fn(w, r, tok)
+		}
+		if err != nil {
+			writeError(a.log, w, r, err)
+			return
+		}
+		a.log.DebugContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "token", tok.ID,
+			"duration", time.Since(start))
+	})
+}
+
+// TokenHeader is the header every request authenticates with, as in
+// OpenStack.
+const TokenHeader = "X-Auth-Token"
+
+func (a *API) authorize(r *http.Request, acc access) (store.Token, error) {
+	secret := r.Header.Get(TokenHeader)
+	if secret == "" {
+		return store.Token{}, unauthorized("This request needs a token: send it in the %s header (vfnet reads VFNET_TOKEN)", TokenHeader)
+	}
+	tok, err := a.store.Authenticate(r.Context(), secret)
+	if model.CodeOf(err) == model.ErrNotFound {
+		return tok, unauthorized("The token is unknown or has expired; ask an admin for a new one (vfnet token create)")
+	}
+	if err != nil {
+		return tok, err
+	}
+	if tok.HasRole(store.RoleAdmin) {
+		return tok, nil
+	}
+	switch acc {
+	case readers:
+		if tok.HasRole(store.RoleMember) || tok.HasRole(store.RoleReader) {
+			return tok, nil
+		}
+		return tok, forbidden("This request needs the admin, member or reader role; the token has %v", tok.Roles)
+	case agents:
+		if !tok.HasRole(store.RoleAgent) {
+			return tok, forbidden("Only the host's agent or an admin may do this; the token has %v", tok.Roles)
+		}
+		// A registration names its host in the body: registerHost checks.
+		if ref := r.PathValue("host"); ref != "" {
+			return tok, a.agentOwns(r.Context(), tok, ref)
+		}
+		return tok, nil
+	}
+	return tok, forbidden("Host configuration is admin-only; the token has %v", tok.Roles)
+}
+
+// agentOwns checks that tok is the agent token of host ref. An unknown host
+// is a 403 too, so that an agent learns nothing of other hosts.
+func (a *API) agentOwns(ctx context.Context, tok store.Token, ref string) error {
+	if !tok.HasRole(store.RoleAdmin) {
+		if ref == tok.Host {
+			return nil
+		}
+		h, err := a.store.Host(ctx, ref)
+		if err != nil && model.CodeOf(err) != model.ErrNotFound {
+			return err
+		}
+		if err != nil || h.Hostname != tok.Host {
+			return forbidden("This agent token is for host %s; it may not act for host %s", tok.Host, ref)
+		}
+	}
+	return nil
+}
+
+func isAgentOnly(tok store.Token) bool {
+	return !tok.HasRole(store.RoleAdmin) && slices.Contains(tok.Roles, store.RoleAgent)
+}
