@@ -23,3 +23,10 @@ go test -p 2 -timeout 25m ./...
 echo "== fuzz (brief): neutron request decoders and list queries"
 go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 3s ./internal/neutron
 go test -run '^$' -fuzz '^FuzzQuery$' -fuzztime 3s ./internal/neutron
+
+echo "== fuzz (brief): sysfs attribute parsers, PCI addresses, pci.ids"
+for f in FuzzID FuzzBareHex FuzzClass FuzzDecimal FuzzMAC FuzzCPUList; do
+	go test -run '^$' -fuzz "^$f\$" -fuzztime 3s ./internal/sysfs
+done
+go test -run '^$' -fuzz '^FuzzParsePCIAddr$' -fuzztime 3s ./internal/kernel
+go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 3s ./internal/pciids

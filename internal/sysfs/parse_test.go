@@ -251,8 +251,9 @@ func FuzzClass(f *testing.F) {
 	})
 }
 
+// FuzzDecimal covers the decimal parsers: counts, numa_node, speed.
 func FuzzDecimal(f *testing.F) {
-	for _, s := range []string{"64\n", "-1\n", "4294967295", "+1", "1e3", ""} {
+	for _, s := range []string{"64\n", "-1\n", "-2", "4294967295", "+1", "1e3", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -269,14 +270,6 @@ func FuzzDecimal(f *testing.F) {
 		if v, err := parseSpeed(s); err == nil && v < -1 {
 			t.Errorf("parseSpeed(%q) = %d, below -1", s, v)
 		}
-	})
-}
-
-func FuzzNUMANode(f *testing.F) {
-	for _, s := range []string{"0\n", "-1\n", "-2", "1\n", "x"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
 		if v, err := parseNUMANode(s); err == nil && v < -1 {
 			t.Errorf("parseNUMANode(%q) = %d, below -1", s, v)
 		}
