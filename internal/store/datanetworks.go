@@ -57,7 +57,11 @@ func dataNetworkUsers(ctx context.Context, t *tx, id string) (model.DataNetworkU
 		}
 		u.Interfaces = append(u.Interfaces, iu)
 	}
-	return u, closeRows(rows)
+	if err := closeRows(rows); err != nil {
+		return u, fmt.Errorf("read users of data network %s: %w", id, err)
+	}
+	u.Networks, err = neutronNetworkUsers(ctx, t, id) // networks.go
+	return u, err
 }
 
 func rangesJSON(d model.DataNetwork) string {
