@@ -30,7 +30,15 @@ func newRoot() *cobra.Command {
 		newVersionCmd(),
 		newSimCmd(),
 		newInventoryCmd(),
+		newServerCmd(),
+		newAgentCmd(),
+		newTokenCmd(),
 	)
+	root.AddCommand(newHostCmds()...)
+	root.AddCommand(newPortCmds()...)
+	root.AddCommand(newInterfaceCmds()...)
+	root.AddCommand(newDataNetworkCmds()...)
+	root.AddCommand(newIfDataNetworkCmds()...)
 	return root
 }
 

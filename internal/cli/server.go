@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"vfnet/internal/api"
+	"vfnet/internal/model"
+	"vfnet/internal/store"
+)
+
+// ServerConfig is what a control plane needs to start.
+type ServerConfig struct {
+	// Listen is the TCP address to serve on; port 0 picks a free one.
+	Listen string
+	// DB is the store: a postgres:// URL or a SQLite path; "" is
+	// DataDir/vfnet.db.
+	DB string
+	// DataDir holds the SQLite store by default and the admin-token file.
+	DataDir string
+	// BootstrapToken, when set, is the admin token; otherwise the one in
+	// DataDir/admin-token, made on first start.
+	BootstrapToken string
+	Logger         *slog.Logger
+	// Now is the store's clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// Server is one running control plane: store, API and HTTP listener. Tests
+// and `vfnet dev` start it in process.
+type Server struct {
+	Store *store.Store
+	// URL is where it serves: http://127.0.0.1:PORT.
+	URL string
+	// AdminToken is the bootstrap admin token.
+	AdminToken string
+
+	dataDir string
+	ln      net.Listener
+	http    *http.Server
+	log     *slog.Logger
+}
+
+// StartServer opens the store (applying migrations), makes sure the admin
+// token exists and starts listening; Run serves.
+func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("server: a data directory is needed (--data)")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: data directory: %w", err)
+	}
+	dsn := cfg.DB
+	if dsn == "" {
+		dsn = filepath.Join(cfg.DataDir, "vfnet.db")
+	}
+	st, err := store.Open(ctx, dsn, store.Options{Now: cfg.Now, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	token, err := bootstrapToken(ctx, st, cfg)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", api.New(st, log))
+	s := &Server{
+		Store: st, URL: "http://" + ln.Addr().String(), AdminToken: token, dataDir: cfg.DataDir, ln: ln, log: log,
+		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
+	}
+	log.Info("server listening", "url", s.URL, "store", st.Dialect())
+	return s, nil
+}
+
+// bootstrapToken makes sure the admin token exists in the store: the one
+// given, or the one in the data directory, or a new one written there.
+func bootstrapToken(ctx context.Context, st *store.Store, cfg ServerConfig) (string, error) {
+	file := filepath.Join(cfg.DataDir, "admin-token")
+	secret := cfg.BootstrapToken
+	if secret == "" {
+		b, err := os.ReadFile(file)
+		switch {
+		case err == nil:
+			secret = strings.TrimSpace(string(b))
+		case errors.Is(err, os.ErrNotExist):
+			secret = store.NewTokenSecret()
+			if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+				return "", fmt.Errorf("write admin token: %w", err)
+			}
+		default:
+			return "", fmt.Errorf("read admin token: %w", err)
+		}
+	}
+	if _, err := st.Authenticate(ctx, secret); err == nil {
+		return secret, nil
+	} else if model.CodeOf(err) != model.ErrNotFound {
+		return "", err
+	}
+	_, err := st.CreateToken(ctx, secret, store.TokenSpec{Project: "admin", Roles: []string{store.RoleAdmin}})
+	if model.CodeOf(err) == model.ErrConflict {
+		// Another server on the same database stored it first.
+		return secret, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store admin token: %w", err)
+	}
+	return secret, nil
+}
+
+// Run serves until ctx ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := s.http.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	<-errc // http.ErrServerClosed
+	return nil
+}
+
+// Close closes the listener (if Run never ran) and the store.
+func (s *Server) Close() error {
+	s.ln.Close()
+	return s.Store.Close()
+}
+
+func newServerCmd() *cobra.Command {
+	var cfg ServerConfig
+	var debug bool
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the control plane: the REST API over the store",
+		Long: `Run the control plane: the /v1 REST API over the store.
+
+The store is SQLite in DATA/vfnet.db unless --db names a postgres:// URL;
+several servers may share one PostgreSQL database. The admin token is
+$VFNET_BOOTSTRAP_TOKEN, or the one in DATA/admin-token (made on first start).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			level := slog.LevelInfo
+			if debug {
+				level = slog.LevelDebug
+			}
+			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			cfg.BootstrapToken = os.Getenv("VFNET_BOOTSTRAP_TOKEN")
+			s, err := StartServer(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "vfnet server on %s (admin token in %s)\n", s.URL, adminTokenWhere(cfg))
+			return s.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVar(&cfg.Listen, "listen", "127.0.0.1:6385", "address to serve the API on")
+	cmd.Flags().StringVar(&cfg.DB, "db", "", "store: postgres://... or a SQLite file (default DATA/vfnet.db)")
+	cmd.Flags().StringVar(&cfg.DataDir, "data", "/var/lib/vfnet", "data directory: the SQLite store and admin-token")
+	cmd.Flags().BoolVar(&debug, "debug", false, "log every request")
+	return cmd
+}
+
+func adminTokenWhere(cfg ServerConfig) string {
+	if cfg.BootstrapToken != "" {
+		return "$VFNET_BOOTSTRAP_TOKEN"
+	}
+	return filepath.Join(cfg.DataDir, "admin-token")
+}
