@@ -58,12 +58,23 @@ func scanDataNetwork(row interface{ Scan(...any) error }) (model.DataNetwork, er
 	return d, nil
 }
 
+// The queries of loadConfig, which every request about a host runs; their
+// plans are checked in plan_test.go.
+const (
+	qPortsOfHost      = `SELECT ` + portColumns + ` FROM ports WHERE host_id = ? ORDER BY pciaddr`
+	qInterfacesOfHost = `SELECT ` + interfaceColumns + ` FROM interfaces WHERE host_id = ? ORDER BY seq`
+	qLowersOfHost     = `SELECT l.interface_id, l.lower_id FROM interface_lowers l
+		JOIN interfaces i ON i.id = l.interface_id WHERE i.host_id = ? ORDER BY l.interface_id, l.position`
+	qAssignmentsOfHost = `SELECT a.id, a.interface_id, a.datanetwork_id FROM interface_datanetworks a
+		JOIN interfaces i ON i.id = a.interface_id WHERE i.host_id = ? ORDER BY a.created_at, a.id`
+)
+
 // loadConfig reads host h's configuration: the input of every per-host
 // rule. Ports are in PCI address order, interfaces in creation order.
 func loadConfig(ctx context.Context, t *tx, h model.Host) (model.HostConfig, error) {
 	var c model.HostConfig
 	wrap := func(err error) error { return fmt.Errorf("read configuration of host %s: %w", h.Hostname, err) }
-	rows, err := t.query(ctx, `SELECT `+portColumns+` FROM ports WHERE host_id = ? ORDER BY pciaddr`, h.ID)
+	rows, err := t.query(ctx, qPortsOfHost, h.ID)
 	if err != nil {
 		return c, wrap(err)
 	}
@@ -79,7 +90,7 @@ func loadConfig(ctx context.Context, t *tx, h model.Host) (model.HostConfig, err
 		return c, wrap(err)
 	}
 
-	rows, err = t.query(ctx, `SELECT `+interfaceColumns+` FROM interfaces WHERE host_id = ? ORDER BY seq`, h.ID)
+	rows, err = t.query(ctx, qInterfacesOfHost, h.ID)
 	if err != nil {
 		return c, wrap(err)
 	}
@@ -99,8 +110,7 @@ func loadConfig(ctx context.Context, t *tx, h model.Host) (model.HostConfig, err
 		return c, wrap(err)
 	}
 
-	rows, err = t.query(ctx, `SELECT l.interface_id, l.lower_id FROM interface_lowers l
-		JOIN interfaces i ON i.id = l.interface_id WHERE i.host_id = ? ORDER BY l.interface_id, l.position`, h.ID)
+	rows, err = t.query(ctx, qLowersOfHost, h.ID)
 	if err != nil {
 		return c, wrap(err)
 	}
@@ -117,8 +127,7 @@ func loadConfig(ctx context.Context, t *tx, h model.Host) (model.HostConfig, err
 		return c, wrap(err)
 	}
 
-	rows, err = t.query(ctx, `SELECT a.id, a.interface_id, a.datanetwork_id FROM interface_datanetworks a
-		JOIN interfaces i ON i.id = a.interface_id WHERE i.host_id = ? ORDER BY a.created_at, a.id`, h.ID)
+	rows, err = t.query(ctx, qAssignmentsOfHost, h.ID)
 	if err != nil {
 		return c, wrap(err)
 	}

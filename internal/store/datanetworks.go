@@ -29,8 +29,10 @@ func listDataNetworks(ctx context.Context, t *tx) ([]model.DataNetwork, error) {
 	return out, closeRows(rows)
 }
 
+const qDataNetworkByRef = `SELECT ` + dataNetworkColumns + ` FROM datanetworks WHERE id = ? OR name = ?`
+
 func getDataNetwork(ctx context.Context, t *tx, ref string) (model.DataNetwork, error) {
-	d, err := scanDataNetwork(t.queryRow(ctx, `SELECT `+dataNetworkColumns+` FROM datanetworks WHERE id = ? OR name = ?`, ref, ref))
+	d, err := scanDataNetwork(t.queryRow(ctx, qDataNetworkByRef, ref, ref))
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, notFound("datanetwork "+ref, "Data network %s not found: see vfnet datanetwork-list", ref)
 	}
@@ -40,12 +42,14 @@ func getDataNetwork(ctx context.Context, t *tx, ref string) (model.DataNetwork, 
 	return d, nil
 }
 
+const qDataNetworkUsers = `SELECT h.name, i.name, i.mtu FROM interface_datanetworks a
+	JOIN interfaces i ON i.id = a.interface_id JOIN hosts h ON h.id = i.host_id
+	WHERE a.datanetwork_id = ? ORDER BY h.name, i.name`
+
 // dataNetworkUsers gathers what refers to data network id, across hosts.
 func dataNetworkUsers(ctx context.Context, t *tx, id string) (model.DataNetworkUsers, error) {
 	var u model.DataNetworkUsers
-	rows, err := t.query(ctx, `SELECT h.name, i.name, i.mtu FROM interface_datanetworks a
-		JOIN interfaces i ON i.id = a.interface_id JOIN hosts h ON h.id = i.host_id
-		WHERE a.datanetwork_id = ? ORDER BY h.name, i.name`, id)
+	rows, err := t.query(ctx, qDataNetworkUsers, id)
 	if err != nil {
 		return u, fmt.Errorf("read users of data network %s: %w", id, err)
 	}

@@ -33,9 +33,11 @@ func scanHost(row interface{ Scan(...any) error }) (model.Host, error) {
 	return h, nil
 }
 
+const qHostByRef = `SELECT ` + hostColumns + ` FROM hosts WHERE id = ? OR name = ?`
+
 // getHost finds a host by uuid or name.
 func getHost(ctx context.Context, t *tx, ref string) (model.Host, error) {
-	h, err := scanHost(t.queryRow(ctx, `SELECT `+hostColumns+` FROM hosts WHERE id = ? OR name = ?`, ref, ref))
+	h, err := scanHost(t.queryRow(ctx, qHostByRef, ref, ref))
 	if errors.Is(err, sql.ErrNoRows) {
 		return h, notFound("host "+ref, "Host %s not found: see vfnet host-list", ref)
 	}

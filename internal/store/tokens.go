@@ -121,6 +121,9 @@ func (s *Store) CreateToken(ctx context.Context, secret string, spec TokenSpec) 
 	return tok, err
 }
 
+// qAuthenticate runs on every API request.
+const qAuthenticate = `SELECT id, project, roles, host, expires_at, created_at FROM tokens WHERE hash = ?`
+
 // Authenticate returns the token whose secret is secret. An unknown or
 // expired token is a model.ErrNotFound error.
 func (s *Store) Authenticate(ctx context.Context, secret string) (Token, error) {
@@ -129,8 +132,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (Token, error) 
 		var roles string
 		var exp sql.NullInt64
 		var created int64
-		err := t.queryRow(ctx, `SELECT id, project, roles, host, expires_at, created_at FROM tokens WHERE hash = ?`,
-			hashToken(secret)).Scan(&tok.ID, &tok.Project, &roles, &tok.Host, &exp, &created)
+		err := t.queryRow(ctx, qAuthenticate, hashToken(secret)).Scan(&tok.ID, &tok.Project, &roles, &tok.Host, &exp, &created)
 		if errors.Is(err, sql.ErrNoRows) {
 			return &model.Error{Code: model.ErrNotFound, Object: "token", Msg: "The token is not valid"}
 		}
