@@ -33,6 +33,8 @@ type Report struct {
 	// Passes is how many passes made writes (0 on a converged host).
 	Passes int    `json:"passes"`
 	Writes Writes `json:"writes"`
+	// PerPass breaks Writes and the times down by writing pass.
+	PerPass []PassStats `json:"per_pass,omitempty"`
 	// Errors are the writes the kernel rejected, in order.
 	Errors      []OpError     `json:"errors,omitempty"`
 	Unsupported []Unsupported `json:"unsupported,omitempty"`
@@ -71,6 +73,14 @@ func (w *Writes) add(k OpKind) {
 		w.ByKind = map[OpKind]int{}
 	}
 	w.ByKind[k]++
+}
+
+// PassStats is one writing pass: its observation, plan and writes.
+type PassStats struct {
+	Sysfs      int           `json:"sysfs"`
+	Netlink    int           `json:"netlink"`
+	Elapsed    time.Duration `json:"elapsed_ns"`
+	KernelTime time.Duration `json:"kernel_ns"`
 }
 
 // OpError is one write the kernel rejected.
@@ -207,6 +217,7 @@ func (c *Converger) Converge(ctx context.Context, desired Desired) (Report, erro
 		lastErr  error
 	)
 	for pass := 0; ; pass++ {
+		passStart, w0, k0 := time.Now(), r.Writes, r.KernelTime
 		var err error
 		host, err = c.observe(ctx, &r)
 		if err != nil {
@@ -222,7 +233,10 @@ func (c *Converger) Converge(ctx context.Context, desired Desired) (Report, erro
 			break
 		}
 		r.Passes++
-		if err := c.apply(ctx, log, host, ops, &r); err != nil {
+		err = c.apply(ctx, log, host, ops, &r)
+		r.PerPass = append(r.PerPass, PassStats{Sysfs: r.Writes.Sysfs - w0.Sysfs, Netlink: r.Writes.Netlink - w0.Netlink,
+			Elapsed: time.Since(passStart), KernelTime: r.KernelTime - k0})
+		if err != nil {
 			if ctx.Err() != nil {
 				r.Elapsed = time.Since(start)
 				return r, fmt.Errorf("converge revision %d: %w", desired.Revision, err)
