@@ -22,6 +22,7 @@ type API struct {
 	store *store.Store
 	log   *slog.Logger
 	mux   *http.ServeMux
+	hub   revisionHub // the agents' long-polls (protocol.go)
 }
 
 // New returns the /v1 handler over st, logging refusals and failures to log.
@@ -68,7 +69,7 @@ type route struct {
 }
 
 func (a *API) table() []route {
-	return []route{
+	return append([]route{
 		{"GET", "/v1/hosts", readers, a.listHosts},
 		{"POST", "/v1/hosts", agents, a.registerHost},
 		{"GET", "/v1/hosts/{host}", readers, a.showHost},
@@ -93,7 +94,7 @@ func (a *API) table() []route {
 		{"DELETE", "/v1/datanetworks/{dn}", admins, a.deleteDataNetwork},
 		{"GET", "/v1/tokens", admins, a.listTokens},
 		{"POST", "/v1/tokens", admins, a.createToken},
-	}
+	}, a.protocolRoutes()...)
 }
 
 // Routes lists every endpoint with who may call it.

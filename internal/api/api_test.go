@@ -24,7 +24,7 @@ type fixture struct {
 	tokens map[string]string // identity -> secret
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.OpenSQLite(t, store.Options{Now: storetest.NewClock().Now})
@@ -61,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 
 // do sends one request as identity ("" sends no token) and returns the
 // status and body.
-func (f *fixture) do(t *testing.T, identity, method, path string, body io.Reader) (int, []byte) {
+func (f *fixture) do(t testing.TB, identity, method, path string, body io.Reader) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, f.srv.URL+path, body)
 	if err != nil {
@@ -120,6 +120,8 @@ func validBody(rt Route) string {
 		return `{"project":"p","roles":["reader"]}`
 	case "POST /v1/hosts/{host}/unlock":
 		return `{"force":true}`
+	case "PUT /v1/hosts/{host}/applied":
+		return `{"revision":0,"converged":true,"passes":0,"writes":{"sysfs":0,"netlink":0},"pfs":[],"vfs":[]}`
 	}
 	return ""
 }
@@ -250,6 +252,7 @@ func TestBadInput(t *testing.T) {
 		"POST /v1/datanetworks":                        `{"name":"x","network_type":"flat","mtu":1.5}`,
 		"PATCH /v1/datanetworks/{dn}":                  `{"segment_ranges":{"min":1}}`,
 		"POST /v1/tokens":                              `{"project":"p","roles":"reader"}`,
+		"PUT /v1/hosts/{host}/applied":                 `{"revision":"one"}`,
 	}
 	for _, rt := range New(nil, nil).Routes() {
 		if !takesBody(rt) {
@@ -259,7 +262,13 @@ func TestBadInput(t *testing.T) {
 		if !ok {
 			t.Errorf("%s %s: no wrong-type body for this route; add one", rt.Method, rt.Pattern)
 		}
-		for _, bc := range append(bodies, struct{ name, body, want string }{"wrong type", wt, "must be"}) {
+		cases := append(bodies, struct{ name, body, want string }{"wrong type", wt, "must be"})
+		if rt.Pattern == "/v1/hosts/{host}/applied" {
+			// An agent's report of every VF of a host has a limit of its own.
+			cases[len(bodies)-1] = struct{ name, body, want string }{"huge",
+				`{"description":"` + strings.Repeat("x", maxAppliedBody) + `"}`, "16 MiB"}
+		}
+		for _, bc := range cases {
 			before := storetest.Take(t, f.store)
 			what := rt.Method + " " + rt.Pattern + " with " + bc.name
 			status, b := f.do(t, "admin", rt.Method, path(rt.Pattern), strings.NewReader(bc.body))

@@ -106,7 +106,13 @@ const maxBody = 1 << 20
 // wrong types, trailing data and bodies over 1 MiB are refused with a
 // message that says which. optional allows an empty body.
 func decode(r *http.Request, v any, optional bool) error {
-	body := http.MaxBytesReader(nil, r.Body, maxBody)
+	return decodeLimit(r, v, optional, maxBody)
+}
+
+// decodeLimit is decode with a body limit of its own, for the few bodies
+// that are larger by nature (an agent's applied report).
+func decodeLimit(r *http.Request, v any, optional bool, limit int64) error {
+	body := http.MaxBytesReader(nil, r.Body, limit)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
@@ -127,7 +133,7 @@ func decode(r *http.Request, v any, optional bool) error {
 	var big *http.MaxBytesError
 	switch {
 	case errors.As(err, &big):
-		return badRequest(err, "The request body is larger than %d bytes (1 MiB); send less", maxBody)
+		return badRequest(err, "The request body is larger than %d bytes (%d MiB); send less", limit, limit>>20)
 	case errors.As(err, &syn):
 		return badRequest(err, "The request body is not valid JSON (at byte %d): %s", syn.Offset, syn.Error())
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -251,7 +251,7 @@ func (s *Store) AssignDataNetwork(ctx context.Context, ref, ifRef, dnRef string)
 		}
 		c.Assignments = append(c.Assignments, a)
 		out = assignmentView(h, c, a)
-		return nil
+		return bumpRevision(ctx, t, h.ID)
 	})
 	return out, err
 }
@@ -288,6 +288,6 @@ func (s *Store) RemoveDataNetwork(ctx context.Context, ref, ifRef, dnRef string)
 		if _, err := t.exec(ctx, `DELETE FROM interface_datanetworks WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("remove %s from %s/%s: %w", d.Name, h.Hostname, cur.Name, err)
 		}
-		return nil
+		return bumpRevision(ctx, t, h.ID)
 	})
 }

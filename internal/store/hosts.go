@@ -44,6 +44,7 @@ func getHost(ctx context.Context, t *tx, ref string) (model.Host, error) {
 	if err != nil {
 		return h, fmt.Errorf("read host %s: %w", ref, err)
 	}
+	markSilent(&h, t.now)
 	return h, nil
 }
 
@@ -71,6 +72,7 @@ func (s *Store) Hosts(ctx context.Context) ([]model.Host, error) {
 			if err != nil {
 				return fmt.Errorf("list hosts: %w", err)
 			}
+			markSilent(&h, t.now)
 			hs = append(hs, h)
 		}
 		return rows.Err()
@@ -128,7 +130,7 @@ func (s *Store) Heartbeat(ctx context.Context, ref string) (model.Host, error) {
 		if err != nil {
 			return fmt.Errorf("heartbeat of host %s: %w", h.Hostname, err)
 		}
-		return nil
+		return refreshOperational(ctx, t, h.ID, &h)
 	})
 	return h, err
 }
@@ -147,5 +149,5 @@ func setAdmin(ctx context.Context, t *tx, h *model.Host, state model.AdminState)
 	if err != nil {
 		return fmt.Errorf("set host %s %s: %w", h.Hostname, state, err)
 	}
-	return nil
+	return refreshOperational(ctx, t, h.ID, h)
 }

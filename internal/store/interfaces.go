@@ -56,6 +56,9 @@ func (s *Store) AddInterface(ctx context.Context, ref string, in model.Interface
 		if err := saveInterface(ctx, t, h, c, ifc, true); err != nil {
 			return err
 		}
+		if err := bumpRevision(ctx, t, h.ID); err != nil {
+			return err
+		}
 		out, err = reloadInterface(ctx, t, h, ifc.ID)
 		return err
 	})
@@ -82,6 +85,9 @@ func (s *Store) ModifyInterface(ctx context.Context, ref, ifRef string, patch mo
 		if err := saveInterface(ctx, t, h, c, ifc, false); err != nil {
 			return err
 		}
+		if err := bumpRevision(ctx, t, h.ID); err != nil {
+			return err
+		}
 		out, err = reloadInterface(ctx, t, h, ifc.ID)
 		return err
 	})
@@ -106,7 +112,7 @@ func (s *Store) DeleteInterface(ctx context.Context, ref, ifRef string) error {
 		if _, err := t.exec(ctx, `DELETE FROM interfaces WHERE id = ?`, cur.ID); err != nil {
 			return fmt.Errorf("delete interface %s/%s: %w", h.Hostname, cur.Name, err)
 		}
-		return nil
+		return bumpRevision(ctx, t, h.ID)
 	})
 }
 

@@ -126,7 +126,7 @@ func (s *Store) ReportInventory(ctx context.Context, ref string, report inventor
 			string(b), nanos(t.now), nanos(t.now), h.Operational, nanos(t.now), h.ID); err != nil {
 			return fmt.Errorf("inventory of host %s: %w", h.Hostname, err)
 		}
-		return nil
+		return refreshOperational(ctx, t, h.ID, &h)
 	})
 	return h, err
 }
