@@ -458,7 +458,7 @@ func planPF(pf *kernel.PF, d DesiredPF, managed bool, bound map[int]DesiredVF) (
 			problems = append(problems, problem(pf.PCIAddr, -1, "", ErrRefused,
 				"no interface asks for its %d VFs, but VF %d is bound to port %s: kept", cur, live[0].Index, live[0].PortID))
 			// Only the bound VFs are the control plane's to program.
-			return append(ops, planVFs(pf, DesiredPF{VFDriver: keepDriver}, bound, true)...), problems
+			return append(ops, planVFs(pf, DesiredPF{}, bound, true)...), problems
 		}
 		op := numVFsOp(*pf, "0\n")
 		op.Diffs = []Diff{{AttrNumVFs, fmt.Sprint(cur), "0"}}
@@ -539,11 +539,9 @@ func planPF(pf *kernel.PF, d DesiredPF, managed bool, bound map[int]DesiredVF) (
 	return ops, problems
 }
 
-// keepDriver, as a PF's VF driver, leaves every VF's driver as it is.
-const keepDriver = "\x00keep"
-
 // planVFs plans the drivers and settings of the PF's existing VFs; with
-// boundOnly, VFs without a binding are left alone.
+// boundOnly (a PF no interface claims) only the bound VFs' settings are
+// planned, and every driver is left as it is.
 func planVFs(pf *kernel.PF, d DesiredPF, bound map[int]DesiredVF, boundOnly bool) []Op {
 	var ops []Op
 	for _, vf := range pf.SRIOV.VFs {
@@ -553,7 +551,7 @@ func planVFs(pf *kernel.PF, d DesiredPF, bound map[int]DesiredVF, boundOnly bool
 		}
 		drv, maxRate := d.driverOf(vf.Index)
 		base := Op{PF: pf.PCIAddr, VF: vf.Index, Port: b.PortID, Dev: vf.PCIAddr}
-		if drv != keepDriver {
+		if !boundOnly {
 			ops = append(ops, driverOps(base, vf.Driver, vf.DriverOverride, drv)...)
 		}
 		if vf.Info == nil || pf.Ifname == "" {
