@@ -1,8 +1,10 @@
 package agent
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -257,5 +259,31 @@ func TestPlanConvergedNormalises(t *testing.T) {
 	ops, problems := Plan(Desired{PFs: []DesiredPF{{PCIAddr: pfA, NumVFs: 4, Up: true}}, VFs: []DesiredVF{port7}}, host(pf))
 	if len(ops) != 0 || len(problems) != 0 {
 		t.Errorf("ops %v problems %v, want none", fmt.Sprint(ops), problems)
+	}
+}
+
+// A Report crosses the wire to the server: problems keep their class and
+// message, op errors their errno and message.
+func TestReportJSONRoundTrip(t *testing.T) {
+	in := Report{
+		Revision: 7,
+		Problems: []Problem{problem(pfA, 2, "port-7", ErrRefused, "numvfs 4 -> 2 removes every VF")},
+		Errors:   []OpError{{Pass: 1, Op: "enp59s0f0 vf 2: set vlan 10 qos 0", PF: pfA, VF: 2, Errno: "EIO", Err: &kernel.Error{Op: "VF 2 VLAN", Device: "enp59s0f0", Err: syscall.EIO}}},
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out Report
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	p := out.Problems[0]
+	if !errors.Is(p, ErrRefused) || p.Error() != in.Problems[0].Error() {
+		t.Errorf("problem after JSON = %q (refused %v), want %q", p, errors.Is(p, ErrRefused), in.Problems[0])
+	}
+	e := out.Errors[0]
+	if e.Errno != "EIO" || e.Err.Error() != in.Errors[0].Err.Error() {
+		t.Errorf("op error after JSON = %s %v, want EIO %v", e.Errno, e.Err, in.Errors[0].Err)
 	}
 }
