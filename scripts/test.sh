@@ -30,3 +30,6 @@ for f in FuzzID FuzzBareHex FuzzClass FuzzDecimal FuzzMAC FuzzCPUList; do
 done
 go test -run '^$' -fuzz '^FuzzParsePCIAddr$' -fuzztime 3s ./internal/kernel
 go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 3s ./internal/pciids
+
+echo "== fuzz (brief): /v1 request decoding"
+go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 3s ./internal/api

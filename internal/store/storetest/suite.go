@@ -33,12 +33,15 @@ func Run(t *testing.T, dsn DSN) {
 		{"Assignments", testAssignments},
 		{"LockUnlock", testLockUnlock},
 		{"Tokens", testTokens},
-		{"ConcurrentCreate", testConcurrentCreate},
 		{"ConcurrentAssign", testConcurrentAssign},
 	}
 	t.Run("Migrations", func(t *testing.T) {
 		t.Parallel()
 		testMigrations(t, dsn)
+	})
+	t.Run("ConcurrentCreate", func(t *testing.T) {
+		t.Parallel()
+		testConcurrentCreate(t, dsn)
 	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -537,18 +540,20 @@ func testTokens(t *testing.T, open opener) {
 	}
 }
 
-// testConcurrentCreate: writers racing for one name; exactly one wins, the
-// others get a conflict, never an internal error (PostgreSQL's
-// serialization failures are retried inside the store).
-func testConcurrentCreate(t *testing.T, open opener) {
+// testConcurrentCreate: writers of two servers (two stores on one
+// database) racing for one name; exactly one wins, the others get a
+// conflict, never an internal error (PostgreSQL's serialization failures
+// are retried inside the store).
+func testConcurrentCreate(t *testing.T, dsn DSN) {
 	ctx := context.Background()
-	s := open(t, store.Options{Now: NewClock().Now})
+	url := dsn(t)
+	servers := []*store.Store{Open(t, url, store.Options{}), Open(t, url, store.Options{})}
 	const n = 8
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, errs[i] = s.CreateDataNetwork(ctx, model.DataNetwork{Name: "physnet0", NetworkType: model.NetworkTypeFlat})
+			_, errs[i] = servers[i%2].CreateDataNetwork(ctx, model.DataNetwork{Name: "physnet0", NetworkType: model.NetworkTypeFlat})
 		})
 	}
 	wg.Wait()
