@@ -206,11 +206,11 @@ func newAgentCmd() *cobra.Command {
 				}
 				cfg.Kernel = k
 			}
-			a, err := NewAgent(cfg)
-			if err != nil {
+			if _, err := NewAgent(cfg); err != nil {
 				return err
 			}
-			return a.Run(ctx)
+			// The agent converges its host (issue 5): converge.go.
+			return RunConverging(ctx, cfg, nil)
 		},
 	}
 	f := cmd.Flags()

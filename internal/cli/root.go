@@ -33,6 +33,8 @@ func newRoot() *cobra.Command {
 		newServerCmd(),
 		newAgentCmd(),
 		newTokenCmd(),
+		newEventListCmd(),
+		newDevCmd(),
 	)
 	root.AddCommand(newHostCmds()...)
 	root.AddCommand(newPortCmds()...)
