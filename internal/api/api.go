@@ -10,7 +10,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 
 	"vfnet/internal/model"
@@ -163,24 +162,19 @@ func (a *API) authorize(r *http.Request, acc access) (store.Token, error) {
 	return tok, forbidden("Host configuration is admin-only; the token has %v", tok.Roles)
 }
 
-// agentOwns checks that tok is the agent token of host ref. An unknown host
-// is a 403 too, so that an agent learns nothing of other hosts.
+// agentOwns checks that the agent token tok is the one of host ref (a name
+// or a uuid). An unknown host is a 403 too, so that an agent learns nothing
+// of other hosts.
 func (a *API) agentOwns(ctx context.Context, tok store.Token, ref string) error {
-	if !tok.HasRole(store.RoleAdmin) {
-		if ref == tok.Host {
-			return nil
-		}
-		h, err := a.store.Host(ctx, ref)
-		if err != nil && model.CodeOf(err) != model.ErrNotFound {
-			return err
-		}
-		if err != nil || h.Hostname != tok.Host {
-			return forbidden("This agent token is for host %s; it may not act for host %s", tok.Host, ref)
-		}
+	if ref == tok.Host {
+		return nil
+	}
+	h, err := a.store.Host(ctx, ref)
+	if err != nil && model.CodeOf(err) != model.ErrNotFound {
+		return err
+	}
+	if err != nil || h.Hostname != tok.Host {
+		return forbidden("This agent token is for host %s; it may not act for host %s", tok.Host, ref)
 	}
 	return nil
-}
-
-func isAgentOnly(tok store.Token) bool {
-	return !tok.HasRole(store.RoleAdmin) && slices.Contains(tok.Roles, store.RoleAgent)
 }

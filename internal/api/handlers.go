@@ -34,7 +34,9 @@ func (a *API) registerHost(w http.ResponseWriter, r *http.Request, tok store.Tok
 	if err := decode(r, &req, false); err != nil {
 		return err
 	}
-	if isAgentOnly(tok) && req.Hostname != tok.Host {
+	// authorize let through an admin or an agent: an agent registers only
+	// its own host.
+	if !tok.HasRole(store.RoleAdmin) && req.Hostname != tok.Host {
 		return forbidden("This agent token is for host %s; it may not register host %s", tok.Host, req.Hostname)
 	}
 	h, err := a.store.RegisterHost(r.Context(), req.Hostname, req.Personality)

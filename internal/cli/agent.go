@@ -46,7 +46,7 @@ type Agent struct {
 	client *client.Client
 	log    *slog.Logger
 	// last is the report the server last accepted, as compared (see
-	// comparable); nil when the next pass must report.
+	// reportKey); nil when the next pass must report.
 	last []byte
 }
 
@@ -81,7 +81,7 @@ func (a *Agent) Sync(ctx context.Context) error {
 		return fmt.Errorf("agent: observe host %s: %w", a.cfg.Host, err)
 	}
 	report := inventory.Build(h, a.cfg.Names)
-	key, err := comparable(report)
+	key, err := reportKey(report)
 	if err != nil {
 		return err
 	}
@@ -107,10 +107,10 @@ func (a *Agent) Sync(ctx context.Context) error {
 	return nil
 }
 
-// comparable is the part of a report whose change makes a new report: the
+// reportKey is the part of a report whose change makes a new report: the
 // VFs' counters change all the time and the control plane keeps none of
 // them.
-func comparable(r inventory.Report) ([]byte, error) {
+func reportKey(r inventory.Report) ([]byte, error) {
 	ports := make([]inventory.Port, len(r.Ports))
 	for i, p := range r.Ports {
 		p.VFs = nil

@@ -105,9 +105,4 @@ func cell(v any) string {
 	return string(b)
 }
 
-func joinOrNone(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return strings.Join(s, ",")
-}
+func joinComma(s []string) string { return strings.Join(s, ",") }

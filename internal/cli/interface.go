@@ -47,7 +47,7 @@ func newIfListCmd() *cobra.Command {
 					ps = append(ps, n)
 				}
 				rows = append(rows, []string{i.ID, i.Name, string(i.Class), string(i.Type), vlanCell(i),
-					joinOrNone(ps), joinOrNone(i.Uses), joinOrNone(i.UsedBy), attributes(i), joinOrNone(i.DataNetworks)})
+					joinComma(ps), joinComma(i.Uses), joinComma(i.UsedBy), attributes(i), joinComma(i.DataNetworks)})
 			}
 			return printTable(cmd.OutOrStdout(), []string{"uuid", "name", "class", "type", "vlan id", "ports",
 				"uses i/f", "used by i/f", "attributes", "data networks"}, rows)
