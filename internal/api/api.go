@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"vfnet/internal/model"
@@ -55,10 +56,28 @@ func (a *API) routes() {
 	for _, rt := range a.table() {
 		a.mux.Handle(rt.method+" "+rt.pattern, a.handle(rt.access, rt.fn))
 	}
-	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(a.log, w, r, &httpError{status: http.StatusNotFound,
-			msg: "No API route " + r.Method + " " + r.URL.Path + "; the routes are under /v1 (see vfnet --help)"})
-	})
+	a.mux.HandleFunc("/", a.noRoute)
+}
+
+// noRoute answers what no route matches, in the API's error format: 405
+// with Allow when the path exists with other methods, 404 otherwise.
+func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := a.mux.Handler(probe); pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(a.log, w, r, &httpError{status: http.StatusMethodNotAllowed,
+			msg: r.URL.Path + " takes " + strings.Join(allow, ", ") + ", not " + r.Method})
+		return
+	}
+	writeError(a.log, w, r, &httpError{status: http.StatusNotFound,
+		msg: "No API route " + r.Method + " " + r.URL.Path + "; the routes are under /v1 (see docs/control-plane.md)"})
 }
 
 type route struct {

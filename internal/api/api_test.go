@@ -305,11 +305,15 @@ func TestUnknownObjects(t *testing.T) {
 			storetest.Unchanged(t, f.store, before, what)
 		}
 	}
-	// Unknown routes answer in the same error format.
+	// Unknown routes and methods answer in the same error format.
 	status, b := f.do(t, "admin", "GET", "/v1/nothing", nil)
 	errorMessage(t, "GET /v1/nothing", status, b)
 	if status != 404 {
 		t.Errorf("GET /v1/nothing: %d", status)
+	}
+	status, b = f.do(t, "admin", "DELETE", "/v1/hosts/compute-0", nil)
+	if msg := errorMessage(t, "DELETE /v1/hosts/compute-0", status, b); status != 405 || !strings.Contains(msg, "GET") {
+		t.Errorf("DELETE /v1/hosts/compute-0: %d %q, want 405 naming GET", status, msg)
 	}
 }
 
