@@ -7,6 +7,7 @@ pkgs=(
 	pci.ids        # vendor and device names for discovery
 	iproute2       # ip netns, veth for the Linux kernel tests
 	postgresql     # the store's PostgreSQL tests (scripts/postgres.sh starts a private cluster)
+	python3-openstackclient # the openstack CLI the /v2.0 acceptance test drives
 	libvirt-clients # virt-xml-validate: the VM's libvirt XML is checked against libvirt's schema
 	libxml2-utils  # xmllint, which virt-xml-validate runs
 )

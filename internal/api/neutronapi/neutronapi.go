@@ -163,8 +163,34 @@ func (h *Handler) routes() {
 		h.mux.Handle(rt.Method+" "+rt.Pattern, h.handle(rt.auth, rt.fn))
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.writeError(w, r, neutron.NotFound())
+		h.writeError(w, r, notOffered(r.URL.Path))
 	})
+}
+
+// absent names the Neutron APIs clients look for that vfnet does not offer,
+// with why: the openstack CLI resolves --security-group and --qos-policy
+// through them before it sends a port, so this 404's message is what its
+// user reads.
+func absent() []struct{ prefix, why string } {
+	return []struct{ prefix, why string }{
+		{"/v2.0/security-groups", "vfnet offers no security groups: SR-IOV (direct) and PCI passthrough (direct-physical) " +
+			"ports bypass the host's firewall, so no security group could be enforced on them. " +
+			"Create the port with --no-security-group and filter in the guest or upstream"},
+		{"/v2.0/security-group-rules", "vfnet offers no security groups: SR-IOV and PCI passthrough ports bypass the host's firewall"},
+		{"/v2.0/qos/", "vfnet offers no QoS policies: it programs no rate limits on VFs (the qos extension is not offered). " +
+			"Create the port without --qos-policy"},
+	}
+}
+
+// notOffered is the 404 for a path vfnet does not serve.
+func notOffered(path string) *neutron.Error {
+	e := neutron.NotFound()
+	for _, a := range absent() {
+		if strings.HasPrefix(path, a.prefix) {
+			e.Message = a.why + "."
+		}
+	}
+	return e
 }
 
 func (h *Handler) handle(auth bool, fn handlerFunc) http.Handler {

@@ -17,7 +17,7 @@ func resource(r *http.Request) (neutron.Resource, error) {
 	case neutron.Networks, neutron.Subnets, neutron.Ports:
 		return c, nil
 	}
-	return "", neutron.NotFound()
+	return "", notOffered(r.URL.Path)
 }
 
 func ifMatch(r *http.Request) (*int, error) {
