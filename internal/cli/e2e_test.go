@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"vfnet/internal/agent"
 	"vfnet/internal/api"
 	"vfnet/internal/model"
 	"vfnet/internal/pciids"
@@ -66,6 +67,60 @@ func vfnetErr(t *testing.T, srv *Server, token string, args ...string) (string, 
 	return out.String() + errb.String(), err
 }
 
+// runAgent runs compute-0's agent (the wiring of `vfnet agent`) until the
+// returned stop is called; its passes arrive on the channel.
+func runAgent(t *testing.T, cfg AgentConfig) (passes <-chan pass, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan pass)
+	done := make(chan error, 1)
+	go func() {
+		done <- RunConverging(ctx, cfg, func(r agent.Report, err error) {
+			select {
+			case ch <- pass{r, err}:
+			case <-ctx.Done():
+			}
+		})
+	}()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("agent: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return ch, stop
+}
+
+type pass struct {
+	r   agent.Report
+	err error
+}
+
+// waitConverged reads passes until one has converged revision rev or later.
+func waitConverged(t *testing.T, passes <-chan pass, rev int64) agent.Report {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	for {
+		select {
+		case p := <-passes:
+			if p.err == nil && p.r.Converged && p.r.Revision >= rev {
+				return p.r
+			}
+			if p.err != nil {
+				t.Logf("agent pass: %v", p.err)
+			}
+		case <-deadline:
+			t.Fatalf("the agent did not converge revision %d within a minute", rev)
+		}
+	}
+}
+
 // TestSeedWorkflow runs the seed document's operator steps from the CLI
 // against a server on 127.0.0.1 and an agent on a simulated host.
 func TestSeedWorkflow(t *testing.T) {
@@ -94,17 +149,13 @@ func TestSeedWorkflow(t *testing.T) {
 	}
 	var tok api.NewToken
 	decodeJSON(t, vfnet(t, srv, admin, "token", "create", "--project", "admin", "--role", "agent", "--host", "compute-0", "-o", "json"), &tok)
-	agent, err := NewAgent(AgentConfig{Server: srv.URL, Token: tok.Secret, Host: "compute-0", Kernel: k,
-		Names: pciids.Open(pciids.DefaultPath), Interval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := agent.Register(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := agent.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cfg := AgentConfig{Server: srv.URL, Token: tok.Secret, Host: "compute-0", Kernel: k,
+		Names: pciids.Open(pciids.DefaultPath), Interval: time.Hour}
+	passes, stop := runAgent(t, cfg)
+	waitConverged(t, passes, 0) // registered, inventory reported
+	// The agent stops, so that the host keeps reporting what it has now
+	// while the operator configures it.
+	stop()
 
 	out := vfnet(t, srv, admin, "host-list")
 	if !strings.Contains(out, "compute-0") || !strings.Contains(out, "locked") {
@@ -146,16 +197,15 @@ func TestSeedWorkflow(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "sriov_numvfs=8") || !strings.Contains(err.Error(), "reports 0") {
 		t.Fatalf("host-unlock before the VFs exist: %v; want a refusal expecting sriov_numvfs=8", err)
 	}
-	// The VFs appear (as the converging agent of a later change will make
-	// them), the agent reports, and the unlock goes through.
-	if err := k.WriteNumVFs(ctx, pf.PCIAddr, "8\n"); err != nil {
+	// The agent comes back, creates the VFs, reports, and the unlock goes
+	// through.
+	h, err := srv.Store.Host(ctx, "compute-0")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := agent.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	passes, _ = runAgent(t, cfg)
+	waitConverged(t, passes, h.DesiredRevision)
 	vfnet(t, srv, admin, "host-unlock", "compute-0")
-	var h model.Host
 	decodeJSON(t, vfnet(t, srv, admin, "host-show", "compute-0", "-o", "json"), &h)
 	if h.Administrative != model.AdminUnlocked {
 		t.Errorf("host-show after unlock: %s", mustJSON(h))
@@ -165,42 +215,11 @@ func TestSeedWorkflow(t *testing.T) {
 	if len(ifc.SRIOVVFsPCIAddress) != 8 || !equal(ifc.DataNetworks, []string{"physnet0"}) {
 		t.Errorf("host-if-show sriov0: %s", mustJSON(ifc))
 	}
+	kh, err := k.Observe(ctx)
+	if err != nil || kh.PFs[0].SRIOV == nil || kh.PFs[0].SRIOV.NumVFs != 8 {
+		t.Errorf("the simulated host after unlock: %s, %v; want 8 VFs on %s", mustJSON(kh), err, pf.PCIAddr)
+	}
 	t.Log(vfnet(t, srv, admin, "host-if-list", "compute-0"))
-}
-
-// TestAgentRun: the agent's loop registers its host and reports on its own.
-func TestAgentRun(t *testing.T) {
-	srv := testServer(t)
-	simDir := t.TempDir()
-	if err := sim.Create(simDir, sim.HostSpec{Hostname: "compute-1", NICs: []sim.NICSpec{{Model: "e810", Ports: 1}}}); err != nil {
-		t.Fatal(err)
-	}
-	k, err := sim.Open(simDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	passes := make(chan error, 16)
-	a, err := NewAgent(AgentConfig{Server: srv.URL, Token: srv.AdminToken, Host: "compute-1", Kernel: k,
-		Interval: time.Millisecond, OnPass: func(err error) { passes <- err }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	for range 2 { // the report, then a heartbeat
-		if err := <-passes; err != nil {
-			t.Fatalf("agent pass: %v", err)
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	ports, err := srv.Store.Ports(context.Background(), "compute-1")
-	if err != nil || len(ports) != 1 || ports[0].Driver != "ice" {
-		t.Fatalf("ports of compute-1 after the agent ran: %s, %v", mustJSON(ports), err)
-	}
 }
 
 func TestTokenCreateAndRoles(t *testing.T) {
