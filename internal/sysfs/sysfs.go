@@ -137,7 +137,7 @@ func readFunction(fsys fs.FS, addr string) (pf kernel.PF, ok bool, err error) {
 			return kernel.PF{}, false, err
 		}
 	}
-	if err := readNetdev(fsys, dir, has, &pf); err != nil {
+	if err := readNetdev(fsys, dir, ents, has, &pf); err != nil {
 		return kernel.PF{}, false, err
 	}
 	if has["sriov_totalvfs"] {
@@ -151,16 +151,18 @@ func readFunction(fsys fs.FS, addr string) (pf kernel.PF, ok bool, err error) {
 // readNetdev fills the netdev facts from net/<ifname>/, or from
 // virtioN/net/<ifname>/ where virtio-pci hangs its netdev one level down.
 // A function with several netdevs (rare) reports the first by name.
-func readNetdev(fsys fs.FS, dir string, has map[string]bool, pf *kernel.PF) error {
+func readNetdev(fsys fs.FS, dir string, ents []fs.DirEntry, has map[string]bool, pf *kernel.PF) error {
 	netDir := ""
 	if has["net"] {
 		netDir = dir + "/net"
 	} else {
-		for name := range has {
-			if strings.HasPrefix(name, "virtio") && (netDir == "" || dir+"/"+name+"/net" < netDir) {
-				if _, err := fs.Stat(fsys, dir+"/"+name+"/net"); err == nil {
-					netDir = dir + "/" + name + "/net"
-				}
+		for _, e := range ents { // in name order
+			if !strings.HasPrefix(e.Name(), "virtio") {
+				continue
+			}
+			if _, err := fs.Stat(fsys, dir+"/"+e.Name()+"/net"); err == nil {
+				netDir = dir + "/" + e.Name() + "/net"
+				break
 			}
 		}
 	}
