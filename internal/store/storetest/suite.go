@@ -43,6 +43,10 @@ func Run(t *testing.T, dsn DSN) {
 		t.Parallel()
 		testConcurrentCreate(t, dsn)
 	})
+	t.Run("ConcurrentVFSplit", func(t *testing.T) {
+		t.Parallel()
+		testConcurrentVFSplit(t, dsn)
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -612,5 +616,50 @@ func testConcurrentAssign(t *testing.T, open opener) {
 		if len(as) != 1 {
 			t.Errorf("compute-%d has %d assignments, want 1", i, len(as))
 		}
+	}
+}
+
+// testConcurrentVFSplit: two servers add VF sub-interfaces to one parent
+// at once. Each add alone is valid; together they would leave the parent
+// no VF. The rule reads the siblings and the add writes a new row, a write
+// skew that only a serializable store refuses: exactly one add succeeds,
+// the others are refused by the rule after their retry, never stored.
+func testConcurrentVFSplit(t *testing.T, dsn DSN) {
+	ctx := context.Background()
+	url := dsn(t)
+	servers := []*store.Store{Open(t, url, store.Options{}), Open(t, url, store.Options{})}
+	host(t, servers[0], 8)
+	sriov := model.IfClassPCISRIOV
+	if _, err := servers[0].ModifyInterface(ctx, "compute-0", "enp59s0f0", model.InterfacePatch{Class: &sriov, SRIOVNumVFs: ptr(8)}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = servers[i%2].AddInterface(ctx, "compute-0", model.Interface{Name: fmt.Sprintf("vf%d", i),
+				Type: model.IfTypeVF, Uses: []string{"enp59s0f0"}, SRIOVNumVFs: 4})
+		})
+	}
+	wg.Wait()
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, model.ErrInvalid) && !errors.Is(err, model.ErrConflict):
+			t.Errorf("racing add vf%d: %v (class %s), want success or a rule's refusal", i, err, model.CodeOf(err))
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d racing adds of 4 of 8 VFs succeeded, want 1", wins)
+	}
+	parent, err := servers[1].Interface(ctx, "compute-0", "enp59s0f0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parent.UsedBy) != 1 {
+		t.Errorf("the parent is used by %v, want one VF interface", parent.UsedBy)
 	}
 }
