@@ -46,7 +46,7 @@ func newAgentCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
-		Short: "Run a host's agent: register the host, report its NICs and keep reporting",
+		Short: "Run a host's agent: register the host, report its NICs, converge them to the desired state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
