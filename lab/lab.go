@@ -106,8 +106,6 @@ type Guest struct {
 	Files map[string]string
 	// Phases run one after the other; each is a shell command line.
 	Phases []PhaseSpec
-	// Cmdline is appended to the kernel command line.
-	Cmdline string
 }
 
 // PhaseSpec is one framed command of the guest.
@@ -263,36 +261,58 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// BootArgs are QEMU's arguments for the guest: q35 under TCG, one CPU, an
-// intel-iommu (so that vfio-pci can take a VF), an emulated 82576 (igb) on
-// an unconnected hub, nothing leaving the machine, and an nvme SR-IOV PF.
-func (e Env) BootArgs(initrd, cmdline string) []string {
+// BootOptions vary a boot.
+type BootOptions struct {
+	// Cmdline is appended to the kernel command line.
+	Cmdline string
+	// IGBMAC is the igb PF's permanent MAC address; "" means 52:54:00:12:34:56.
+	IGBMAC string
+}
+
+// IGBAddr and IGBNUMANode are where the guest's igb PF sits: behind a PCIe
+// expander bridge (pxb-pcie, root bus 0x3a) on NUMA node 0, so that its
+// address and NUMA node are those of the simulator's igb model on numa0
+// (0000:3b:00.0) and inventories compare without renaming.
+const (
+	IGBAddr     = "0000:3b:00.0"
+	IGBNUMANode = 0
+)
+
+// BootArgs are QEMU's arguments for the guest: q35 under TCG, one CPU in
+// one NUMA node, an intel-iommu (so that vfio-pci can take a VF), an
+// emulated 82576 (igb) on an unconnected hub, so that nothing leaves the
+// machine, and an nvme SR-IOV PF.
+func (e Env) BootArgs(initrd string, o BootOptions) []string {
+	mac := o.IGBMAC
+	if mac == "" {
+		mac = "52:54:00:12:34:56"
+	}
 	return []string{
 		"-machine", "q35,kernel-irqchip=split", "-accel", "tcg", "-m", "1G", "-smp", "1",
+		"-object", "memory-backend-ram,id=mem0,size=1G", "-numa", "node,nodeid=0,cpus=0,memdev=mem0",
 		"-nographic", "-no-reboot", "-nic", "none", "-audio", "none",
 		"-L", e["QEMU_DATA"], "-L", e["SEABIOS"],
 		"-device", "intel-iommu,intremap=on",
-		"-netdev", "hubport,id=n0,hubid=0",
 		"-device", "pcie-root-port,id=rp1,chassis=1,slot=1",
-		"-device", "pcie-root-port,id=rp2,chassis=2,slot=2",
 		"-device", "nvme-subsys,id=ns0",
 		"-device", "nvme,serial=vfnetlab,subsys=ns0,bus=rp1,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4",
-		"-device", "igb,netdev=n0,bus=rp2,mac=52:54:00:12:34:56,romfile=",
+		"-device", fmt.Sprintf("pxb-pcie,id=pxb0,bus_nr=0x3a,numa_node=%d,bus=pcie.0", IGBNUMANode),
+		"-device", "pcie-root-port,id=rp2,bus=pxb0,chassis=2,slot=0",
+		"-netdev", "hubport,id=n0,hubid=0",
+		"-device", "igb,netdev=n0,bus=rp2,mac=" + mac + ",romfile=",
 		"-kernel", e["VMLINUZ"], "-initrd", initrd,
-		"-append", "console=ttyS0 quiet panic=-1 ipv6.disable=1 intel_iommu=on " + cmdline,
+		"-append", "console=ttyS0 quiet panic=-1 ipv6.disable=1 intel_iommu=on " + o.Cmdline,
 	}
 }
 
 // Boot runs the guest until it powers off or ctx ends, copying the console
 // to console as it arrives, and returns everything it printed.
-func (e Env) Boot(ctx context.Context, initrd, cmdline string, console io.Writer) (string, error) {
-	cmd := e.qemuCmd(ctx, e.BootArgs(initrd, cmdline)...)
+func (e Env) Boot(ctx context.Context, initrd string, o BootOptions, console io.Writer) (string, error) {
+	cmd := e.qemuCmd(ctx, e.BootArgs(initrd, o)...)
 	var out bytes.Buffer
 	w := io.MultiWriter(&out, console)
 	cmd.Stdout = w
 	cmd.Stderr = w
-	cmd.Stdin = nil
-	cmd.WaitDelay = 0
 	err := cmd.Run()
 	if ctx.Err() != nil {
 		return out.String(), fmt.Errorf("guest did not power off in time: %w", ctx.Err())

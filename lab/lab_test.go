@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"vfnet/internal/pciids"
 )
 
 // guestTimeout bounds one boot: the slowest run seen took about 2 minutes.
@@ -42,8 +44,9 @@ func TestLab(t *testing.T) {
 	step := time.Now()
 	work := t.TempDir()
 	bins := map[string][]string{
-		"guest.test": {"test", "-c", "-tags", "lab", "./lab/guest"},
-		"vfnet":      {"build", "./cmd/vfnet"},
+		"guest.test":  {"test", "-c", "-tags", "lab", "./lab/guest"},
+		"kernel.test": {"test", "-c", "-tags", "lab", "./internal/kernel/linux"},
+		"vfnet":       {"build", "./cmd/vfnet"},
 	}
 	files := map[string]string{}
 	for name, args := range bins {
@@ -53,16 +56,27 @@ func TestLab(t *testing.T) {
 		}
 		files["usr/bin/"+name] = out
 	}
+	// The simulated host whose inventory the guest's must equal; its igb
+	// PF's MAC becomes the emulated 82576's.
+	sim, err := simInventories(ctx, files["usr/bin/vfnet"], filepath.Join(work, "sim"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files[strings.TrimPrefix(pciids.DefaultPath, "/")] = pciids.DefaultPath
+
 	marker, err := NewMarker()
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := Guest{
-		Modules: []string{"igb", "nvme", "netdevsim", "vfio_pci", "veth", "8021q"},
+		Modules: []string{"igb", "igbvf", "nvme", "netdevsim", "vfio_pci", "veth", "8021q"},
 		Files:   files,
 		Phases: []PhaseSpec{
-			{Name: "netdevsim", Command: `echo "1 1" > /sys/bus/netdevsim/new_device && ls /sys/bus/netdevsim/devices/netdevsim1/net`},
+			{Name: "setup", Command: setupCommand},
 			{Name: "guest", Command: "guest.test -test.v -test.count=1 -test.timeout=5m"},
+			{Name: "inventory-0vf", Command: "vfnet inventory -o json"},
+			{Name: "inventory-2vf", Command: inventory2VFCommand},
+			{Name: "kernel", Command: "kernel.test -test.v -test.count=1 -test.run '^TestLab' -test.timeout=9m"},
 		},
 	}
 	initrd := filepath.Join(work, "initramfs.cpio.gz")
@@ -79,7 +93,7 @@ func TestLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	bctx, bcancel := context.WithTimeout(ctx, guestTimeout)
-	text, bootErr := env.Boot(bctx, initrd, "", cf)
+	text, bootErr := env.Boot(bctx, initrd, BootOptions{IGBMAC: sim.mac}, cf)
 	bcancel()
 	cf.Close()
 	t.Logf("guest ran in %v (console: %s)", since(step), consoleLog)
@@ -91,10 +105,31 @@ func TestLab(t *testing.T) {
 		return
 	}
 
-	checkShellPhase(t, c, "netdevsim")
+	checkShellPhase(t, c, "setup")
 	checkGoTestPhase(t, c, "guest")
+	t.Run("inventory", func(t *testing.T) {
+		checkInventory(t, c, "inventory-0vf", sim.zero)
+		checkInventory(t, c, "inventory-2vf", sim.two)
+	})
+	checkGoTestPhase(t, c, "kernel")
 	t.Logf("lab total %v", since(start))
 }
+
+// setupCommand creates the netdevsim device (1 port) and brings the PF
+// netdevs up, as on a host in service: igb refuses VF rate limits while its
+// link is down (EINVAL), and igbvf probes faster once the PF is out of reset.
+const setupCommand = `set -e
+echo "1 1" > /sys/bus/netdevsim/new_device
+for n in /sys/bus/netdevsim/devices/netdevsim1/net/* /sys/bus/pci/drivers/igb/0000:*/net/*; do
+	/usr/sbin/ip link set "${n##*/}" up
+	i=0
+	until [ "$(cat $n/operstate)" = up ] || [ "$(cat $n/operstate)" = unknown ]; do
+		i=$((i+1))
+		[ $i -le 100 ] || { echo "${n##*/}: link not up after 10s"; exit 1; }
+		sleep 0.1
+	done
+done
+/usr/sbin/ip -br link`
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(100 * time.Millisecond) }
 
@@ -144,7 +179,7 @@ func checkGoTestPhase(t *testing.T, c *Console, name string) {
 	t.Run(name, func(t *testing.T) {
 		p := phaseOf(t, c, name)
 		tests, rest := ParseGoTest(p.Output)
-		kmsg := strings.Join(p.Kmsg, "\n")
+		kmsg := tail(strings.Join(p.Kmsg, "\n"), 40)
 		if len(tests) == 0 {
 			t.Fatalf("guest phase %s ran no test (exit %d):\n%s\nkernel messages:\n%s", name, p.RC,
 				strings.Join(p.Output, "\n"), kmsg)
@@ -158,24 +193,30 @@ func checkGoTestPhase(t *testing.T, c *Console, name string) {
 
 type node struct {
 	test     *GoTest
+	short    string // name relative to the parent
 	children []*node
 }
 
-// buildTree nests the guest's tests by their names (TestX/sub/case).
+// buildTree nests the guest's tests by their names (TestX/sub/case). A
+// subtest's name may itself hold a slash (t.Run("numvfs/busy")), so a test's
+// parent is the longest name before one of its slashes that ran.
 func buildTree(tests []*GoTest) []*node {
 	byName := map[string]*node{}
 	var roots []*node
 	for _, gt := range tests {
 		n := &node{test: gt}
 		byName[gt.Name] = n
-		parent := ""
-		if i := strings.LastIndex(gt.Name, "/"); i >= 0 {
-			parent = gt.Name[:i]
+		var parent *node
+		for i := strings.LastIndex(gt.Name, "/"); i > 0 && parent == nil; i = strings.LastIndex(gt.Name[:i], "/") {
+			if p, ok := byName[gt.Name[:i]]; ok {
+				parent, n.short = p, gt.Name[i+1:]
+			}
 		}
-		if p, ok := byName[parent]; ok {
-			p.children = append(p.children, n)
-		} else {
+		if parent == nil {
+			n.short = gt.Name
 			roots = append(roots, n)
+		} else {
+			parent.children = append(parent.children, n)
 		}
 	}
 	return roots
@@ -187,8 +228,7 @@ func runTree(t *testing.T, nodes []*node, rest, kmsg string) bool {
 	anyFailed := false
 	for _, n := range nodes {
 		gt := n.test
-		short := gt.Name[strings.LastIndex(gt.Name, "/")+1:]
-		ok := t.Run(short, func(t *testing.T) {
+		ok := t.Run(n.short, func(t *testing.T) {
 			out := strings.Join(gt.Output, "\n")
 			switch gt.Result {
 			case "PASS":
@@ -198,13 +238,13 @@ func runTree(t *testing.T, nodes []*node, rest, kmsg string) bool {
 			case "FAIL":
 				childFailed := runTree(t, n.children, rest, kmsg)
 				if !childFailed {
-					t.Errorf("guest: FAIL (%s):\n%s\nkernel messages during the phase:\n%s", gt.Elapsed, out, kmsg)
+					t.Errorf("guest: FAIL (%s):\n%s\nlast kernel messages of the phase:\n%s", gt.Elapsed, out, kmsg)
 				} else if strings.TrimSpace(out) != "" {
 					t.Logf("guest output:\n%s", out)
 				}
 				return
 			default:
-				t.Errorf("guest test never finished (panic, timeout or a dead guest):\n%s\n%s\nkernel messages:\n%s", out, rest, tail(kmsg, 40))
+				t.Errorf("guest test never finished (panic, timeout or a dead guest):\n%s\n%s\nlast kernel messages of the phase:\n%s", out, rest, kmsg)
 			}
 			runTree(t, n.children, rest, kmsg)
 		})

@@ -10,6 +10,7 @@ pkgs=(
 	python3-openstackclient # the openstack CLI the /v2.0 acceptance test drives
 	libvirt-clients # virt-xml-validate: the VM's libvirt XML is checked against libvirt's schema
 	libxml2-utils  # xmllint, which virt-xml-validate runs
+	gcc make xz-utils # the real-kernel lab builds netdevsim out of tree (lab/fetch.sh)
 )
 
 missing=()

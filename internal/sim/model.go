@@ -126,9 +126,10 @@ func Models() []Model {
 			},
 		},
 		{
-			// QEMU's -device igb: the transcripts in shared/testdata were taken on it.
+			// QEMU's -device igb: the transcripts in shared/testdata were taken on it
+			// (its subsystem ids are QEMU's, Red Hat 1af4:1100, as the lab sees).
 			Name: "igb", Description: "Intel 82576 Gigabit Network Connection",
-			Vendor: 0x8086, Device: 0x10c9, SubVendor: 0x8086, SubDevice: 0x0000, Class: 0x020000,
+			Vendor: 0x8086, Device: 0x10c9, SubVendor: 0x1af4, SubDevice: 0x1100, Class: 0x020000,
 			PFDriver: "igb", Netdev: true, MACPrefix: "52:54:00", Speed: 1000, MaxMTU: 9216, MaxPorts: 2,
 			SRIOV: &SRIOVModel{
 				VFDevice: 0x10ca, VFDriver: "igbvf", VFNetdev: true, TotalVFs: 8, DriverTotalVFs: 7,

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"vfnet/internal/kernel"
 )
@@ -387,6 +388,9 @@ func (s *suite) netlinkCases() []testCase {
 		}},
 		{name: "rtnetlink/rate", netdev: true, run: func(t *testing.T) {
 			s.enable(t, 1)
+			if e.RateNeedsLink {
+				s.waitLinkUp(t)
+			}
 			expectErr(t, "set max_tx_rate 100", s.setVF(t, 0, kernel.VFChange{Rate: &kernel.Rate{Max: 100}}), 0)
 			if got := s.vf(t, 0); got.MaxTxRate != 100 || got.MinTxRate != 0 {
 				t.Fatalf("VF 0 rates: got min %d max %d, want 0 and 100", got.MinTxRate, got.MaxTxRate)
@@ -464,4 +468,26 @@ func (s *suite) netlinkCases() []testCase {
 		}})
 	}
 	return cs
+}
+
+// waitLinkUp brings the PF's netdev up and waits until Observe reports its
+// link up: a driver that resets its PF when sriov_numvfs changes (igb) drops
+// the link for about a second, and refuses VF rates meanwhile.
+func (s *suite) waitLinkUp(t *testing.T) {
+	t.Helper()
+	// A PF driver rebound by an earlier case registers its netdev down.
+	if err := s.tg.Kernel.SetLink(s.ctx(t), s.tg.Ifname, true, 0); err != nil {
+		t.Fatalf("bring %s up: %v", s.tg.Ifname, err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		pf := s.pf(t)
+		if pf.Oper == "up" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("PF %s link still %q 15s after the VF change", s.tg.PF, pf.Oper)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

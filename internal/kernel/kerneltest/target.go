@@ -77,6 +77,10 @@ type Behaviour struct {
 	KeepsVFSettings bool
 	// InitialSpoofChk is a new VF's spoof checking.
 	InitialSpoofChk bool
+	// RateNeedsLink: the driver refuses VF rates (EINVAL) while the PF's
+	// link is down, and a sriov_numvfs change resets the PF, so its link
+	// is down for about a second after one (igb, seen in the QEMU lab).
+	RateNeedsLink bool
 }
 
 // Drivers returns the behaviour of the PF drivers vfnet knows, by PF driver
@@ -86,7 +90,7 @@ func Drivers() map[string]Behaviour {
 	return map[string]Behaviour{
 		// QEMU's 82576 (spec/real-kernel.md, kernel-transcripts/igb.txt).
 		"igb": {Observed: true, TotalVFs: 7, HardwareTotalVFs: 8, AboveTotal: syscall.ERANGE, Offset: 128, Stride: 2,
-			VFDriver: "igbvf", DisablesVFsOnUnbind: true, VFOps: true, InitialSpoofChk: true},
+			VFDriver: "igbvf", DisablesVFsOnUnbind: true, VFOps: true, InitialSpoofChk: true, RateNeedsLink: true},
 		// QEMU's NVMe controller with sriov_max_vfs=4 (kernel-transcripts/sriov.txt).
 		"nvme": {TotalVFs: 4, AboveTotal: syscall.ERANGE, Offset: 1, Stride: 1, VFDriver: "nvme"},
 		// netdevsim with max_vfs 4 (kernel-transcripts/netlink.txt): not PCI.
