@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vfnet/internal/api"
+	"vfnet/internal/api/neutronapi"
 	"vfnet/internal/model"
 	"vfnet/internal/store"
 )
@@ -83,7 +84,10 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", api.New(st, log))
+	mux.Handle("/v1/", api.New(st, log))
+	// The Neutron-compatible API: version discovery at / and /v2.0.
+	// Its binding step is the store's claim path (BindNeutronPort).
+	mux.Handle("/", neutronapi.New(neutronapi.Options{Store: st, Log: log, Bind: st.BindNeutronPort}))
 	s := &Server{
 		Store: st, URL: "http://" + ln.Addr().String(), AdminToken: token, dataDir: cfg.DataDir, ln: ln, log: log,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
