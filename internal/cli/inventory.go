@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
+	"log/slog"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -12,15 +12,14 @@ import (
 	"vfnet/internal/inventory"
 	"vfnet/internal/kernel"
 	"vfnet/internal/pciids"
-	"vfnet/internal/sysfs"
 )
 
-// hostSource yields the host an inventory reports on: a sysfs tree here;
-// other sources (a simulated host) plug in as further flags of inventory.
+// hostSource yields the host an inventory reports on.
 type hostSource func(ctx context.Context) (*kernel.Host, error)
 
 type inventoryOptions struct {
 	sysfsRoot string
+	simDir    string
 	pciIDs    string
 	output    string
 }
@@ -43,28 +42,32 @@ func newInventoryCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.sysfsRoot, "sysfs", "/sys", "sysfs root to read (a snapshot of another machine's /sys works too)")
+	cmd.Flags().StringVar(&o.simDir, "sim", "", "simulated host directory (from vfnet sim create) to read instead of sysfs")
 	cmd.Flags().StringVar(&o.pciIDs, "pci-ids", pciids.DefaultPath, "pci.ids file naming vendors and devices")
 	cmd.Flags().StringVarP(&o.output, "output", "o", outputTable, "output format: table or json")
 	return cmd
 }
 
-// source picks where the host comes from; a flag naming another source
-// adds its case here.
+// source picks where the host comes from: the kernel the agent would use
+// (sysfs plus each PF's VF settings over rtnetlink, or the simulated host), so
+// that inventory shows exactly what the agent reports.
 func (o *inventoryOptions) source() (hostSource, error) {
-	return sysfsSource(o.sysfsRoot), nil
-}
-
-func sysfsSource(root string) hostSource {
 	return func(ctx context.Context) (*kernel.Host, error) {
-		if err := ctx.Err(); err != nil {
+		k, closeKernel, err := openKernel(o.simDir, o.sysfsRoot, slog.New(slog.DiscardHandler))
+		if err != nil {
 			return nil, err
 		}
-		h, err := sysfs.Read(os.DirFS(root))
+		defer closeKernel()
+		h, err := k.Observe(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("inventory of %s: %w", root, err)
+			where := o.sysfsRoot
+			if o.simDir != "" {
+				where = o.simDir
+			}
+			return nil, fmt.Errorf("inventory of %s: %w", where, err)
 		}
 		return h, nil
-	}
+	}, nil
 }
 
 func runInventory(ctx context.Context, stdout, stderr io.Writer, src hostSource, names *pciids.DB, output string) error {
