@@ -1,0 +1,103 @@
+package store_test
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"vfnet/internal/agent"
+	"vfnet/internal/model"
+	"vfnet/internal/store"
+	"vfnet/internal/store/storetest"
+)
+
+// TestDesiredAndOperational follows one host through the protocol on the
+// store: each configuration change bumps the revision and disables the
+// host until its agent reports it applied; the desired state has the PFs,
+// pools and drivers the interfaces ask for; a report with kernel errors, or
+// silence beyond AgentTimeout by the store's clock, disables it; events
+// record drift, errors and revisions.
+func TestDesiredAndOperational(t *testing.T) {
+	ctx := context.Background()
+	clock := storetest.NewClock()
+	st := storetest.OpenSQLite(t, store.Options{Now: clock.Now})
+	if _, err := st.RegisterHost(ctx, "compute-0", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ReportInventory(ctx, "compute-0", storetest.Inventory(0)); err != nil {
+		t.Fatal(err)
+	}
+	oper := func(want model.OperState, rev int64, when string) {
+		t.Helper()
+		h, err := st.Host(ctx, "compute-0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Operational != want || h.DesiredRevision != rev {
+			t.Errorf("%s: operational %s revision %d, want %s %d", when, h.Operational, h.DesiredRevision, want, rev)
+		}
+	}
+	oper(model.OperEnabled, 0, "registered, nothing desired")
+
+	sriov, vfio, netdev, n8, n2 := model.IfClassPCISRIOV, model.VFDriverVFIO, model.VFDriverNetdevice, 8, 2
+	if _, err := st.ModifyInterface(ctx, "compute-0", "enp59s0f0", model.InterfacePatch{Class: &sriov, SRIOVNumVFs: &n8, SRIOVVFDriver: &netdev}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddInterface(ctx, "compute-0", model.Interface{Name: "dpdk0", Type: model.IfTypeVF, Class: sriov,
+		Uses: []string{"enp59s0f0"}, SRIOVNumVFs: n2, SRIOVVFDriver: vfio}); err != nil {
+		t.Fatal(err)
+	}
+	oper(model.OperDisabled, 2, "after two changes")
+
+	d, err := st.Desired(ctx, "compute-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := agent.Desired{Revision: 2, VFs: []agent.DesiredVF{}, PFs: []agent.DesiredPF{{
+		PCIAddr: "0000:3b:00.0", NumVFs: 8, MTU: 1500, Up: true,
+		// Sub-interfaces take their VFs from the end of the parent's list.
+		Pools: []agent.VFPool{{First: 6, Count: 2, Driver: agent.VFIO}},
+	}}}
+	if diff := cmp.Diff(want, d); diff != "" {
+		t.Errorf("desired state (-want +got):\n%s", diff)
+	}
+
+	clock.Advance(time.Second)
+	if _, err := st.ReportApplied(ctx, "compute-0", agent.Report{Revision: 2, Converged: true}); err != nil {
+		t.Fatal(err)
+	}
+	oper(model.OperEnabled, 2, "revision 2 applied")
+
+	clock.Advance(store.AgentTimeout + time.Second)
+	oper(model.OperDisabled, 2, "agent silent beyond the timeout")
+
+	drift := agent.Event{PF: "0000:3b:00.0", VF: 3, Attr: agent.AttrVLAN, Found: "vlan 99 qos 0", Want: "vlan 0 qos 0", Restored: true, Drift: true}
+	failed := agent.Report{Revision: 2, Converged: false, Events: []agent.Event{drift},
+		Errors: []agent.OpError{{Op: "setvf", PF: "0000:3b:00.0", VF: 4, Errno: "EIO", Err: syscall.EIO}}}
+	if _, err := st.ReportApplied(ctx, "compute-0", failed); err != nil {
+		t.Fatal(err)
+	}
+	oper(model.OperDisabled, 2, "a report with kernel errors")
+	if _, err := st.ReportApplied(ctx, "compute-0", agent.Report{Revision: 3, Converged: true}); model.CodeOf(err) != model.ErrInvalid {
+		t.Errorf("report of an unpublished revision: %v, want invalid", err)
+	}
+
+	evs, err := st.Events(ctx, store.EventFilter{Host: "compute-0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []store.EventKind
+	for _, e := range evs {
+		kinds = append(kinds, e.Kind)
+	}
+	wantKinds := []store.EventKind{store.EventInfo, store.EventDrift, store.EventError}
+	if diff := cmp.Diff(wantKinds, kinds); diff != "" {
+		t.Errorf("event kinds (-want +got):\n%s\nevents: %+v", diff, evs)
+	}
+	if _, err := st.Events(ctx, store.EventFilter{Kind: "bogus"}); model.CodeOf(err) != model.ErrInvalid {
+		t.Errorf("events of an unknown kind: %v, want invalid", err)
+	}
+}
