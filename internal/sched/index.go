@@ -343,7 +343,7 @@ func (ix *Index) rerank(hid int32) {
 				r = newRanking()
 				p.ranks[k] = r
 			}
-			r.set(hid, h.name, n)
+			r.set(hid, n)
 		}
 	}
 }
@@ -354,7 +354,7 @@ func (ix *Index) dropHost(hid int32) {
 		p := ix.pools[pk]
 		for k := range hp.counts {
 			if r := p.ranks[k]; r != nil {
-				r.set(hid, h.name, 0)
+				r.set(hid, 0)
 			}
 		}
 		p.devices -= hp.devices
@@ -429,7 +429,7 @@ func (ix *Index) mark(hostName, addr string, claimed bool) error {
 				r = newRanking()
 				p.ranks[k] = r
 			}
-			r.set(g.host, h.name, hp.counts[k])
+			r.set(g.host, hp.counts[k])
 		}
 	}
 	return nil

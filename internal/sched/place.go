@@ -2,7 +2,7 @@ package sched
 
 import (
 	"slices"
-	"sort"
+	"strings"
 
 	"vfnet/internal/model"
 )
@@ -240,7 +240,9 @@ func (ix *Index) nodeOrder(h *host, ports []portReq, node *int, buf []int) []int
 	if len(buf) == 1 {
 		return buf
 	}
-	score := func(n int) int {
+	var sbuf [8]int
+	score := sbuf[:0]
+	for _, n := range buf {
 		s := 0
 		for i, p := range ports {
 			if p.pool == nil || slices.ContainsFunc(ports[:i], func(q portReq) bool { return q.pool == p.pool }) {
@@ -250,9 +252,15 @@ func (ix *Index) nodeOrder(h *host, ports []portReq, node *int, buf []int) []int
 				s += hp.counts[rkey{rkNode, n}]
 			}
 		}
-		return s
+		score = append(score, s)
 	}
-	sort.SliceStable(buf, func(a, b int) bool { return score(buf[a]) > score(buf[b]) })
+	// insertion sort, stable: few nodes, no allocation
+	for i := 1; i < len(buf); i++ {
+		for j := i; j > 0 && score[j] > score[j-1]; j-- {
+			buf[j], buf[j-1] = buf[j-1], buf[j]
+			score[j], score[j-1] = score[j-1], score[j]
+		}
+	}
 	return buf
 }
 
@@ -298,39 +306,50 @@ func (ix *Index) match(h *host, ports []portReq, n int) ([]int32, int, int) {
 	for i, p := range ports {
 		lists[i] = ix.candidates(h, p, n, len(ports))
 	}
-	owner := make(map[int32]int, len(ports))
-	got := make([]int32, len(ports))
+	m := matching{lists: lists, got: make([]int32, len(ports))}
+	for i := range m.got {
+		m.got[i] = -1
+	}
 	matched, first := 0, -1
 	for i := range ports {
-		seen := map[int32]bool{}
-		if ix.augment(i, lists, owner, got, seen) {
+		m.seen = m.seen[:0]
+		if m.augment(i) {
 			matched++
 		} else if first < 0 {
 			first = i
 		}
 	}
-	return got, matched, first
+	return m.got, matched, first
 }
 
-func (ix *Index) augment(i int, lists [][]int32, owner map[int32]int, got []int32, seen map[int32]bool) bool {
+// matching is Kuhn's augmenting-path matching of ports to devices. An
+// instance has a handful of ports, so slices searched linearly beat maps.
+type matching struct {
+	lists [][]int32
+	got   []int32 // device by port, -1 none
+	seen  []int32
+}
+
+func (m *matching) owner(d int32) int {
+	return slices.Index(m.got, d)
+}
+
+func (m *matching) augment(i int) bool {
 	// The best free device first: a port moves another only when nothing
 	// it accepts is left, so earlier ports keep their better devices.
-	for _, d := range lists[i] {
-		if _, taken := owner[d]; !taken {
-			owner[d] = i
-			got[i] = d
+	for _, d := range m.lists[i] {
+		if m.owner(d) < 0 {
+			m.got[i] = d
 			return true
 		}
 	}
-	for _, d := range lists[i] {
-		if seen[d] {
+	for _, d := range m.lists[i] {
+		if slices.Contains(m.seen, d) {
 			continue
 		}
-		seen[d] = true
-		j, taken := owner[d]
-		if !taken || ix.augment(j, lists, owner, got, seen) {
-			owner[d] = i
-			got[i] = d
+		m.seen = append(m.seen, d)
+		if j := m.owner(d); j < 0 || m.augment(j) {
+			m.got[i] = d
 			return true
 		}
 	}
@@ -367,18 +386,17 @@ func (ix *Index) candidates(h *host, p portReq, n, need int) []int32 {
 			cs = append(cs, cand{t, g})
 		}
 	}
-	sort.Slice(cs, func(a, b int) bool {
-		x, y := cs[a], cs[b]
+	slices.SortFunc(cs, func(x, y cand) int {
 		if x.tier != y.tier {
-			return x.tier < y.tier
+			return x.tier - y.tier
 		}
 		if x.g.free != y.g.free {
-			return x.g.free > y.g.free
+			return y.g.free - x.g.free
 		}
 		if x.g.pf != y.g.pf {
-			return x.g.pf < y.g.pf
+			return strings.Compare(x.g.pf, y.g.pf)
 		}
-		return x.g.iface < y.g.iface
+		return strings.Compare(x.g.iface, y.g.iface)
 	})
 	var out []int32
 	for _, c := range cs {

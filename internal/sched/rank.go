@@ -1,36 +1,48 @@
 package sched
 
 // ranking orders the hosts that have at least one free device of some kind
-// by that count, most first, then by name: the spread order. It is an
+// by that count, most first, then by host id: the spread order. Host ids
+// follow host names at NewIndex; a host first seen later by ReplaceHost
+// comes after them among equals (ties are broken by an integer so that a
+// claim on a fleet of equal hosts costs integer compares only). It is an
 // indexed binary heap, so a claim or a release moves one host in
 // O(log hosts) and the best host is read in O(1); each enumerates in order
 // without disturbing the heap, visiting only as many hosts as the caller
 // consumes (O(k log k) for the first k).
 type ranking struct {
 	heap []rentry
-	pos  map[int32]int // host -> index in heap
+	// pos[host] is the host's index in heap plus one; 0 when absent. A
+	// slice, not a map: at fleet scale every heap move updates it, and map
+	// writes at random keys cost cache misses.
+	pos []int32
 }
 
 type rentry struct {
-	n    int
+	n    int32
 	host int32
-	name string
 }
 
-func newRanking() *ranking { return &ranking{pos: map[int32]int{}} }
+func newRanking() *ranking { return &ranking{} }
+
+func (r *ranking) at(host int32) (int, bool) {
+	if int(host) >= len(r.pos) || r.pos[host] == 0 {
+		return 0, false
+	}
+	return int(r.pos[host]) - 1, true
+}
 
 func (r *ranking) less(i, j int) bool {
 	a, b := &r.heap[i], &r.heap[j]
 	if a.n != b.n {
 		return a.n > b.n
 	}
-	return a.name < b.name
+	return a.host < b.host
 }
 
 func (r *ranking) swap(i, j int) {
 	r.heap[i], r.heap[j] = r.heap[j], r.heap[i]
-	r.pos[r.heap[i].host] = i
-	r.pos[r.heap[j].host] = j
+	r.pos[r.heap[i].host] = int32(i + 1)
+	r.pos[r.heap[j].host] = int32(j + 1)
 }
 
 func (r *ranking) up(i int) {
@@ -64,28 +76,31 @@ func (r *ranking) down(i int) {
 
 // set records that host has n free devices of this ranking's kind; n <= 0
 // takes the host out.
-func (r *ranking) set(host int32, name string, n int) {
-	i, ok := r.pos[host]
+func (r *ranking) set(host int32, n int) {
+	i, ok := r.at(host)
 	switch {
 	case !ok && n <= 0:
 		return
 	case !ok:
-		r.heap = append(r.heap, rentry{n: n, host: host, name: name})
-		r.pos[host] = len(r.heap) - 1
+		if int(host) >= len(r.pos) {
+			r.pos = append(r.pos, make([]int32, int(host)+1-len(r.pos))...)
+		}
+		r.heap = append(r.heap, rentry{n: int32(n), host: host})
+		r.pos[host] = int32(len(r.heap))
 		r.up(len(r.heap) - 1)
 	case n <= 0:
 		last := len(r.heap) - 1
 		r.swap(i, last)
 		r.heap = r.heap[:last]
-		delete(r.pos, host)
+		r.pos[host] = 0
 		if i < last {
 			r.down(i)
 			r.up(i)
 		}
 	default:
 		old := r.heap[i].n
-		r.heap[i].n = n
-		if n > old {
+		r.heap[i].n = int32(n)
+		if int32(n) > old {
 			r.up(i)
 		} else {
 			r.down(i)
@@ -104,8 +119,8 @@ func (r *ranking) count(host int32) int {
 	if r == nil {
 		return 0
 	}
-	if i, ok := r.pos[host]; ok {
-		return r.heap[i].n
+	if i, ok := r.at(host); ok {
+		return int(r.heap[i].n)
 	}
 	return 0
 }
