@@ -74,15 +74,35 @@ func (s *Store) migrate(ctx context.Context) error {
 			applied_at BIGINT NOT NULL)`); err != nil {
 			return fmt.Errorf("migrate store: %w", err)
 		}
-		var have int
-		if err := t.queryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&have); err != nil {
-			return fmt.Errorf("migrate store: read version: %w", err)
+		// Applied by version, not by the highest one: migrations written side
+		// by side can land in any order, and each must run exactly once.
+		applied := map[int]bool{}
+		rows, err := t.query(ctx, "SELECT version FROM schema_migrations")
+		if err != nil {
+			return fmt.Errorf("migrate store: read versions: %w", err)
 		}
-		if n := ms[len(ms)-1].version; have > n {
-			return fmt.Errorf("migrate store: the database is at schema version %d, this vfnet knows up to %d: run a newer vfnet", have, n)
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return fmt.Errorf("migrate store: read versions: %w", err)
+			}
+			applied[v] = true
+		}
+		if err := closeRows(rows); err != nil {
+			return fmt.Errorf("migrate store: read versions: %w", err)
+		}
+		known := map[int]bool{}
+		for _, m := range ms {
+			known[m.version] = true
+		}
+		for v := range applied {
+			if !known[v] {
+				return fmt.Errorf("migrate store: the database has schema migration %d, which this vfnet does not know: run a newer vfnet", v)
+			}
 		}
 		for _, m := range ms {
-			if m.version <= have {
+			if applied[m.version] {
 				continue
 			}
 			if _, err := t.exec(ctx, m.sql); err != nil {
