@@ -112,7 +112,7 @@ func (a *API) table() []route {
 		{"DELETE", "/v1/datanetworks/{dn}", admins, a.deleteDataNetwork},
 		{"GET", "/v1/tokens", admins, a.listTokens},
 		{"POST", "/v1/tokens", admins, a.createToken},
-	}, a.protocolRoutes()...)
+	}, append(a.protocolRoutes(), a.instanceRoutes()...)...)
 }
 
 // Routes lists every endpoint with who may call it.

@@ -54,6 +54,7 @@ func newFixture(t testing.TB) *fixture {
 		f.tokens[id] = secret
 	}
 	f.tokens["bad"] = store.NewTokenSecret()
+	withInstance(t, st)
 	f.srv = httptest.NewServer(New(st, nil))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -95,7 +96,7 @@ func errorMessage(t *testing.T, what string, status int, b []byte) string {
 
 // path fills a route pattern with objects of the fixture.
 func path(pattern string) string {
-	return strings.NewReplacer("{host}", "compute-0", "{port}", "enp59s0f0", "{if}", "enp59s0f1", "{dn}", "physnet0").Replace(pattern)
+	return strings.NewReplacer("{host}", "compute-0", "{port}", "enp59s0f0", "{if}", "enp59s0f1", "{dn}", "physnet0", "{instance}", "vm0").Replace(pattern)
 }
 
 // validBody is a well-formed body for each route that takes one.
@@ -122,6 +123,10 @@ func validBody(rt Route) string {
 		return `{"force":true}`
 	case "PUT /v1/hosts/{host}/applied":
 		return `{"revision":0,"converged":true,"passes":0,"writes":{"sysfs":0,"netlink":0},"pfs":[],"vfs":[]}`
+	case "POST /v1/instances":
+		return `{"name":"vm1","ports":["port-b"]}`
+	case "POST /v1/instances/{instance}/migrate":
+		return `{}`
 	}
 	return ""
 }
@@ -253,6 +258,8 @@ func TestBadInput(t *testing.T) {
 		"PATCH /v1/datanetworks/{dn}":                  `{"segment_ranges":{"min":1}}`,
 		"POST /v1/tokens":                              `{"project":"p","roles":"reader"}`,
 		"PUT /v1/hosts/{host}/applied":                 `{"revision":"one"}`,
+		"POST /v1/instances":                           `{"name":7}`,
+		"POST /v1/instances/{instance}/migrate":        `{"live":"yes"}`,
 	}
 	for _, rt := range New(nil, nil).Routes() {
 		if !takesBody(rt) {
@@ -287,7 +294,7 @@ func TestBadInput(t *testing.T) {
 func TestUnknownObjects(t *testing.T) {
 	f := newFixture(t)
 	for _, rt := range New(nil, nil).Routes() {
-		for _, param := range []string{"{host}", "{port}", "{if}", "{dn}"} {
+		for _, param := range []string{"{host}", "{port}", "{if}", "{dn}", "{instance}"} {
 			if !strings.Contains(rt.Pattern, param) {
 				continue
 			}

@@ -121,20 +121,19 @@ func passthroughPort(bound []agent.DesiredVF, pf string) string {
 // boundVFs is the one place where VF bindings join a host's desired state:
 // the VFs (and, with Index -1, passed-through PFs) that claims bind to
 // ports, with what each port needs programmed (ports-and-binding.md, "What
-// the agent programs on a VF"). Claims of VFs by ports arrive with the
-// scheduler (issue 6); until its table exists no VF of any host is bound,
-// and every VF of a managed PF is desired free (reset). The claims change
-// must bump the host's revision with bumpRevision in its transaction.
+// the agent programs on a VF"); claims.go reads them (boundDesired). A
+// claim or release bumps the host's revision with publishClaims in its
+// transaction.
 func boundVFs(ctx context.Context, t *tx, h model.Host) ([]agent.DesiredVF, error) {
-	return nil, nil
+	return boundDesired(ctx, t, h.ID)
 }
 
 // bumpRevision publishes a new desired revision of host id: its agent's
 // long-poll returns, and the host is disabled until the agent has applied
-// it. Every change to what a host's agent applies calls it in its
-// transaction.
+// it. Every change to a host's configuration calls it in its transaction
+// (claims use publishClaims, which leaves the host enabled).
 func bumpRevision(ctx context.Context, t *tx, hostID string) error {
-	if _, err := t.exec(ctx, `UPDATE hosts SET revision = revision + 1, updated_at = ? WHERE id = ?`, nanos(t.now), hostID); err != nil {
+	if _, err := t.exec(ctx, `UPDATE hosts SET revision = revision + 1, config_revision = revision + 1, updated_at = ? WHERE id = ?`, nanos(t.now), hostID); err != nil {
 		return fmt.Errorf("publish desired state of host %s: %w", hostID, err)
 	}
 	return refreshOperational(ctx, t, hostID, nil)
@@ -142,12 +141,13 @@ func bumpRevision(ctx context.Context, t *tx, hostID string) error {
 
 // refreshOperational recomputes the stored operational state of host id
 // from what the agent last reported: enabled when it has reported, applied
-// the desired revision, and that report had no failure. Silence is judged
+// the revision of the host's last configuration change (config_revision:
+// claims after it do not disable the host), and that report had no failure. Silence is judged
 // when the host is read (markSilent), since no write happens then. h, when
 // given, gets the result.
 func refreshOperational(ctx context.Context, t *tx, hostID string, h *model.Host) error {
 	_, err := t.exec(ctx, `UPDATE hosts SET operational = CASE
-			WHEN last_report IS NOT NULL AND applied = revision AND apply_failed = FALSE THEN 'enabled'
+			WHEN last_report IS NOT NULL AND applied >= config_revision AND apply_failed = FALSE THEN 'enabled'
 			ELSE 'disabled' END
 		WHERE id = ?`, hostID)
 	if err != nil {
@@ -253,6 +253,9 @@ func (s *Store) ReportApplied(ctx context.Context, ref string, r Applied) (model
 		}
 		h.AppliedRevision, h.LastReport = r.Revision, t.now
 		if err := refreshOperational(ctx, t, h.ID, &h); err != nil {
+			return err
+		}
+		if err := settleClaims(ctx, t, h, r); err != nil {
 			return err
 		}
 		return addEvents(ctx, t, h, reportEvents(r, prevRev, prevDigest, digest))

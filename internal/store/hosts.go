@@ -144,8 +144,8 @@ func setAdmin(ctx context.Context, t *tx, h *model.Host, state model.AdminState)
 		bump = 1
 	}
 	h.DesiredRevision += int64(bump)
-	_, err := t.exec(ctx, `UPDATE hosts SET administrative = ?, revision = revision + ?, updated_at = ? WHERE id = ?`,
-		state, bump, nanos(t.now), h.ID)
+	_, err := t.exec(ctx, `UPDATE hosts SET administrative = ?, revision = revision + ?, config_revision = revision + ?, updated_at = ? WHERE id = ?`,
+		state, bump, bump, nanos(t.now), h.ID)
 	if err != nil {
 		return fmt.Errorf("set host %s %s: %w", h.Hostname, state, err)
 	}

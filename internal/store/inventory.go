@@ -213,9 +213,11 @@ func (s *Store) LockHost(ctx context.Context, ref string) (model.Host, error) {
 		if h, err = getHost(ctx, t, ref); err != nil {
 			return err
 		}
-		// No instance can be bound yet: instances arrive with the scheduler,
-		// which will pass the ones bound on this host here.
-		if err := model.CheckLock(h, nil); err != nil {
+		blockers, err := lockBlockers(ctx, t, h.ID)
+		if err != nil {
+			return err
+		}
+		if err := model.CheckLock(h, blockers); err != nil {
 			return err
 		}
 		return setAdmin(ctx, t, &h, model.AdminLocked)
@@ -236,7 +238,10 @@ func (s *Store) UnlockHost(ctx context.Context, ref string, force bool) (model.H
 		if err := model.CheckUnlock(h, c, force); err != nil {
 			return err
 		}
-		return setAdmin(ctx, t, &h, model.AdminUnlocked)
+		if err := setAdmin(ctx, t, &h, model.AdminUnlocked); err != nil {
+			return err
+		}
+		return syncDevices(ctx, t, h, c)
 	})
 	return h, err
 }

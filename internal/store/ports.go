@@ -412,6 +412,9 @@ func (s *Store) UpdateNeutronPort(ctx context.Context, c neutron.Caller, id stri
 				return err
 			}
 		}
+		if err := portSettingsChanged(ctx, t, cur, &p); err != nil {
+			return err
+		}
 		out = p
 		return nil
 	})
