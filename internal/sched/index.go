@@ -127,7 +127,10 @@ type pool struct {
 // of the physical networks of interest), and optionally the sockets of NUMA
 // nodes that have no device. It refuses inconsistent input, naming the row.
 func NewIndex(devs []Device, nodes []HostNode) (*Index, error) {
-	ix := &Index{hostIdx: map[string]int32{}, byAddr: map[addrKey]int32{}, pools: map[poolKey]*pool{}}
+	// sized up front: growing maps of hundreds of thousands of devices is
+	// most of the cost of a build
+	ix := &Index{hostIdx: map[string]int32{}, byAddr: make(map[addrKey]int32, len(devs)), pools: map[poolKey]*pool{},
+		devs: make([]dev, 0, len(devs))}
 	byHost := map[string][]Device{}
 	var names []string
 	for _, d := range devs {
@@ -189,7 +192,7 @@ func newHost(name string, devs []Device, nodes []HostNode) (*host, error) {
 		h.sockets[node] = socket
 		return nil
 	}
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(devs))
 	nodeSet := map[int]bool{}
 	for i, d := range devs {
 		if d.Host != name {
