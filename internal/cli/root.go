@@ -41,6 +41,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newInterfaceCmds()...)
 	root.AddCommand(newDataNetworkCmds()...)
 	root.AddCommand(newIfDataNetworkCmds()...)
+	root.AddCommand(newInstanceCmd(), newHostIfVLANsCmd())
 	return root
 }
 
