@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"vfnet/internal/store"
+	"vfnet/internal/switchport"
 	"vfnet/internal/vmxml"
 )
 
@@ -53,8 +54,8 @@ type InstanceList struct {
 
 // SwitchPortList is GET /v1/hosts/{host}/switch-ports.
 type SwitchPortList struct {
-	Host       string             `json:"host"`
-	Interfaces []store.SwitchPort `json:"interfaces"`
+	Host       string           `json:"host"`
+	Interfaces []switchport.Row `json:"interfaces"`
 }
 
 // ClaimList is GET /v1/hosts/{host}/claims.

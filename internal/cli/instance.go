@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vfnet/internal/api"
+	"vfnet/internal/switchport"
 )
 
 // newInstanceCmd is `vfnet instance create|list|show|delete|migrate`.
@@ -215,14 +216,9 @@ func newHostIfVLANsCmd() *cobra.Command {
 			}
 			var rows [][]string
 			for _, sp := range sps {
-				bound := make([]string, len(sp.Bound))
-				for i, v := range sp.Bound {
-					bound[i] = strconv.Itoa(v)
-				}
-				rows = append(rows, []string{sp.Interface, string(sp.Class), sp.Port, sp.Mode, sp.VLANs, strconv.FormatBool(sp.Untagged),
-					joinComma(bound), joinComma(sp.DataNetworks)})
+				rows = append(rows, sp.Cells())
 			}
-			return o.list(cmd.OutOrStdout(), sps, []string{"ifname", "ifclass", "port", "mode", "vlans", "untagged", "bound_vlans", "datanetworks"}, rows)
+			return o.list(cmd.OutOrStdout(), sps, switchport.Header(), rows)
 		},
 	}
 	addClientFlags(cmd, &o)

@@ -5,6 +5,7 @@ import (
 
 	"vfnet/internal/api"
 	"vfnet/internal/store"
+	"vfnet/internal/switchport"
 )
 
 // Instances
@@ -35,7 +36,7 @@ func (c *Client) MigrateInstance(ctx context.Context, ref string, req api.Migrat
 
 // SwitchPorts is what each SR-IOV and passthrough interface's access switch
 // port of host must carry.
-func (c *Client) SwitchPorts(ctx context.Context, host string) ([]store.SwitchPort, error) {
+func (c *Client) SwitchPorts(ctx context.Context, host string) ([]switchport.Row, error) {
 	var out api.SwitchPortList
 	return out.Interfaces, c.do(ctx, "GET", p("hosts", host, "switch-ports"), nil, &out)
 }
