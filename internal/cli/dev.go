@@ -68,7 +68,8 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if cfg.Hosts < 0 || cfg.Hosts > 64 {
 		return nil, fmt.Errorf("dev: --hosts %d: give 0 to 64 simulated hosts", cfg.Hosts)
 	}
-	srv, err := StartServer(ctx, ServerConfig{Listen: cfg.Listen, DataDir: cfg.DataDir, Logger: cfg.Logger})
+	srv, err := StartServer(ctx, ServerConfig{Listen: cfg.Listen, DataDir: cfg.DataDir, Logger: cfg.Logger,
+		BootstrapPassword: os.Getenv("VFNET_BOOTSTRAP_PASSWORD")})
 	if err != nil {
 		return nil, fmt.Errorf("dev: %w", err)
 	}
@@ -87,7 +88,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		}
 		d.HostDirs[name], d.tokens[name] = dir, tok
 	}
-	if err := writeCloudsYAML(filepath.Join(cfg.DataDir, "clouds.yaml"), srv.URL, srv.AdminToken); err != nil {
+	if err := writeCloudsYAML(filepath.Join(cfg.DataDir, "clouds.yaml"), srv.URL, srv.AdminPassword); err != nil {
 		srv.Close()
 		return nil, err
 	}
@@ -140,16 +141,24 @@ func devAgentToken(ctx context.Context, st *store.Store, dir, name string) (stri
 
 // writeCloudsYAML writes the openstack CLI's configuration of this cloud
 // (`openstack --os-cloud vfnet ...` with OS_CLIENT_CONFIG_FILE pointing at
-// it). admin_token until vfnet has an identity service.
-func writeCloudsYAML(path, url, token string) error {
+// it): the admin user's password login at the server's own identity.
+func writeCloudsYAML(path, url, password string) error {
+	if password == "" {
+		return fmt.Errorf("dev: the admin password is unknown (%s is missing): set VFNET_BOOTSTRAP_PASSWORD, or remove the data directory to start over", filepath.Join(filepath.Dir(path), "admin-password"))
+	}
 	y := fmt.Sprintf(`clouds:
   vfnet:
-    auth_type: admin_token
+    auth_type: password
     auth:
-      endpoint: %s
-      token: %s
+      auth_url: %s%s/v3
+      username: %s
+      password: %q
+      project_name: %s
+      user_domain_name: Default
+      project_domain_name: Default
     region_name: RegionOne
-`, url, token)
+    identity_api_version: 3
+`, url, IdentityPrefix, AdminUser, password, AdminProject)
 	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
 		return fmt.Errorf("dev: write %s: %w", path, err)
 	}
@@ -228,8 +237,9 @@ func newDevCmd() *cobra.Command {
 N simulated compute hosts (compute-0 ... compute-N-1), each with SR-IOV NICs of
 several models on two NUMA nodes and its own agent converging it over HTTP.
 
-DATA keeps the store, the admin token (DATA/admin-token), a clouds.yaml for the
-openstack CLI and the simulated hosts (DATA/hosts/compute-I): stop and start
+DATA keeps the store, the admin token (DATA/admin-token), the admin user's
+password (DATA/admin-password), a clouds.yaml for the openstack CLI (password
+login at the server's identity, http://ADDR/identity/v3) and the simulated hosts (DATA/hosts/compute-I): stop and start
 vfnet dev on the same DATA and everything is where you left it. Remove DATA
 to start over.`,
 		Example: "  go run ./cmd/vfnet dev\n  vfnet dev --hosts 4 --data /tmp/vfnet-dev --listen 127.0.0.1:0",

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vfnet/internal/api"
+	"vfnet/internal/api/keystoneapi"
 	"vfnet/internal/api/neutronapi"
 	"vfnet/internal/model"
 	"vfnet/internal/store"
@@ -32,7 +33,13 @@ type ServerConfig struct {
 	// BootstrapToken, when set, is the admin token; otherwise the one in
 	// DataDir/admin-token, made on first start.
 	BootstrapToken string
-	Logger         *slog.Logger
+	// BootstrapPassword, when set, is the password of the identity's admin
+	// user (set again if it differs); otherwise the one in
+	// DataDir/admin-password, made with the user on first start.
+	BootstrapPassword string
+	// Identity configures the Keystone v3-compatible identity at /identity.
+	Identity IdentityConfig
+	Logger   *slog.Logger
 	// Now is the store's clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -45,6 +52,10 @@ type Server struct {
 	URL string
 	// AdminToken is the bootstrap admin token.
 	AdminToken string
+	// AdminPassword is the identity's admin password; "" when this server
+	// did not make it and was not given it (another server on the same
+	// database made it).
+	AdminPassword string
 
 	dataDir string
 	ln      net.Listener
@@ -78,6 +89,11 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	password, err := bootstrapIdentity(ctx, st, cfg)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		st.Close()
@@ -88,8 +104,14 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	// The Neutron-compatible API: version discovery at / and /v2.0.
 	// Its binding step is the store's claim path (BindNeutronPort).
 	mux.Handle("/", neutronapi.New(neutronapi.Options{Store: st, Log: log, Bind: st.BindNeutronPort}))
+	// Keystone v3 under /identity: / is Neutron's version list.
+	identity := keystoneapi.New(keystoneapi.Options{Store: st, Log: log, Prefix: IdentityPrefix,
+		PublicURL: cfg.Identity.PublicURL, Region: cfg.Identity.Region, TokenTTL: cfg.Identity.TokenTTL, Now: cfg.Now})
+	mux.Handle(IdentityPrefix, identity)
+	mux.Handle(IdentityPrefix+"/", identity)
 	s := &Server{
-		Store: st, URL: "http://" + ln.Addr().String(), AdminToken: token, dataDir: cfg.DataDir, ln: ln, log: log,
+		Store: st, URL: "http://" + ln.Addr().String(), AdminToken: token, AdminPassword: password,
+		dataDir: cfg.DataDir, ln: ln, log: log,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
 	}
@@ -132,6 +154,88 @@ func bootstrapToken(ctx context.Context, st *store.Store, cfg ServerConfig) (str
 	return secret, nil
 }
 
+// IdentityPrefix is where the server mounts its identity API: a
+// clouds.yaml's auth_url is URL + IdentityPrefix + "/v3".
+const IdentityPrefix = "/identity"
+
+// IdentityConfig configures the server's own identity.
+type IdentityConfig struct {
+	// PublicURL is the server's root URL as clients reach it, for the
+	// catalog; "" takes each request's Host.
+	PublicURL string
+	// Region of the catalog's endpoints; "" is RegionOne.
+	Region string
+	// TokenTTL is the lifetime of tokens issued by password; 0 is
+	// keystoneapi.DefaultTokenTTL.
+	TokenTTL time.Duration
+}
+
+// AdminUser and AdminProject are the identity's bootstrap admin user and
+// project (the project's id is "admin" too, the project of the bootstrap
+// admin token).
+const (
+	AdminUser    = "admin"
+	AdminProject = "admin"
+)
+
+// bootstrapIdentity makes sure the admin project and the admin user with
+// the admin role on it exist, and returns the admin password: the one
+// given, or the one in the data directory, or a new one written there when
+// the user is made. With neither and an admin user made by another server
+// on the same database, it returns "".
+func bootstrapIdentity(ctx context.Context, st *store.Store, cfg ServerConfig) (string, error) {
+	file := filepath.Join(cfg.DataDir, "admin-password")
+	password := cfg.BootstrapPassword
+	if password == "" {
+		b, err := os.ReadFile(file)
+		switch {
+		case err == nil:
+			password = strings.TrimSpace(string(b))
+		case !errors.Is(err, os.ErrNotExist):
+			return "", fmt.Errorf("read admin password: %w", err)
+		}
+	}
+	if _, err := st.CreateProject(ctx, store.ProjectSpec{ID: AdminProject, Name: AdminProject,
+		Description: "Bootstrap project for initializing the cloud.", Enabled: true}); err != nil && model.CodeOf(err) != model.ErrConflict {
+		return "", fmt.Errorf("bootstrap admin project: %w", err)
+	}
+	_, err := st.User(ctx, AdminUser)
+	switch {
+	case err == nil:
+		// Set it again only when it was given and differs, as
+		// keystone-manage bootstrap does: setting it revokes the user's
+		// tokens.
+		if cfg.BootstrapPassword != "" {
+			if _, err := st.CheckPassword(ctx, AdminUser, password); err != nil {
+				if err := st.SetPassword(ctx, AdminUser, password); err != nil {
+					return "", fmt.Errorf("bootstrap admin password: %w", err)
+				}
+			}
+		}
+	case model.CodeOf(err) == model.ErrNotFound:
+		if password == "" {
+			password = store.NewTokenSecret()
+			if err := os.WriteFile(file, []byte(password+"\n"), 0o600); err != nil {
+				return "", fmt.Errorf("write admin password: %w", err)
+			}
+		}
+		_, err := st.CreateUser(ctx, store.UserSpec{Name: AdminUser, Password: password, DefaultProject: AdminProject, Enabled: true})
+		if model.CodeOf(err) == model.ErrConflict {
+			// Another server on the same database made it first.
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("bootstrap admin user: %w", err)
+		}
+	default:
+		return "", fmt.Errorf("bootstrap admin user: %w", err)
+	}
+	if err := st.AssignRole(ctx, AdminUser, AdminProject, store.RoleAdmin); err != nil {
+		return "", fmt.Errorf("bootstrap admin role: %w", err)
+	}
+	return password, nil
+}
+
 // Run serves until ctx ends, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
@@ -166,7 +270,12 @@ func newServerCmd() *cobra.Command {
 
 The store is SQLite in DATA/vfnet.db unless --db names a postgres:// URL;
 several servers may share one PostgreSQL database. The admin token is
-$VFNET_BOOTSTRAP_TOKEN, or the one in DATA/admin-token (made on first start).`,
+$VFNET_BOOTSTRAP_TOKEN, or the one in DATA/admin-token (made on first start).
+
+The server is also a Keystone v3-compatible identity at /identity: the
+auth_url of a clouds.yaml is http://HOST:PORT/identity/v3, user admin in
+project admin (domain Default), whose password is $VFNET_BOOTSTRAP_PASSWORD,
+or the one in DATA/admin-password (made on first start).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			level := slog.LevelInfo
@@ -175,6 +284,7 @@ $VFNET_BOOTSTRAP_TOKEN, or the one in DATA/admin-token (made on first start).`,
 			}
 			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			cfg.BootstrapToken = os.Getenv("VFNET_BOOTSTRAP_TOKEN")
+			cfg.BootstrapPassword = os.Getenv("VFNET_BOOTSTRAP_PASSWORD")
 			s, err := StartServer(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -188,6 +298,9 @@ $VFNET_BOOTSTRAP_TOKEN, or the one in DATA/admin-token (made on first start).`,
 	cmd.Flags().StringVar(&cfg.DB, "db", "", "store: postgres://... or a SQLite file (default DATA/vfnet.db)")
 	cmd.Flags().StringVar(&cfg.DataDir, "data", "/var/lib/vfnet", "data directory: the SQLite store and admin-token")
 	cmd.Flags().BoolVar(&debug, "debug", false, "log every request")
+	cmd.Flags().StringVar(&cfg.Identity.PublicURL, "public-url", "", "the server's URL as clients reach it, for the identity's catalog (default: the Host of each request)")
+	cmd.Flags().StringVar(&cfg.Identity.Region, "region", "RegionOne", "region of the catalog's endpoints")
+	cmd.Flags().DurationVar(&cfg.Identity.TokenTTL, "token-ttl", keystoneapi.DefaultTokenTTL, "lifetime of tokens issued by password")
 	return cmd
 }
 

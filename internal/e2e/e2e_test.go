@@ -499,7 +499,7 @@ func TestDev(t *testing.T) {
 		t.Fatal(err)
 	}
 	clouds, err := os.ReadFile(filepath.Join(data, "clouds.yaml"))
-	if err != nil || !strings.Contains(string(clouds), "endpoint: "+url) {
+	if err != nil || !strings.Contains(string(clouds), "auth_url: "+url+"/identity/v3") {
 		t.Errorf("clouds.yaml: %v\n%s", err, clouds)
 	}
 	env := []string{"VFNET_URL=" + url, "VFNET_TOKEN=" + strings.TrimSpace(string(tok))}
