@@ -33,10 +33,10 @@ const (
 // Token is an API credential as the store keeps it: the secret itself is
 // never stored, only its SHA-256.
 type Token struct {
-	ID        string     `json:"id"`
-	Project   string     `json:"project"`
-	Roles     []string   `json:"roles"`
-	Host      string     `json:"host,omitempty"` // agent tokens: the host's name
+	ID      string   `json:"id"`
+	Project string   `json:"project"`
+	Roles   []string `json:"roles"`
+	Host    string   `json:"host,omitempty"` // agent tokens: the host's name
 	// User is the id of the user a token was issued to by password or
 	// token (Keystone's POST /v3/auth/tokens); "" for tokens made with
 	// `vfnet token create` and the bootstrap admin token.

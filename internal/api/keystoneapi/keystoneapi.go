@@ -120,9 +120,9 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, tok store.Token) e
 type access int
 
 const (
-	anyone access = iota // no token: discovery and login
-	tokened              // any valid token; the handler decides
-	admins               // a token with the admin role
+	anyone  access = iota // no token: discovery and login
+	tokened               // any valid token; the handler decides
+	admins                // a token with the admin role
 )
 
 type route struct {
