@@ -301,7 +301,7 @@ func (e Env) BootArgs(initrd string, o BootOptions) []string {
 		"-netdev", "hubport,id=n0,hubid=0",
 		"-device", "igb,netdev=n0,bus=rp2,mac=" + mac + ",romfile=",
 		"-kernel", e["VMLINUZ"], "-initrd", initrd,
-		"-append", "console=ttyS0 quiet panic=-1 ipv6.disable=1 intel_iommu=on " + o.Cmdline,
+		"-append", "console=ttyS0 quiet panic=-1 ipv6.disable=1 intel_iommu=on no_timer_check " + o.Cmdline,
 	}
 }
 
