@@ -33,6 +33,7 @@ func newRoot() *cobra.Command {
 		newServerCmd(),
 		newAgentCmd(),
 		newTokenCmd(),
+		newUserCmd(), newProjectCmd(), newRoleCmd(),
 		newEventListCmd(),
 		newDevCmd(),
 	)
@@ -42,6 +43,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newDataNetworkCmds()...)
 	root.AddCommand(newIfDataNetworkCmds()...)
 	root.AddCommand(newInstanceCmd(), newHostIfVLANsCmd())
+	root.AddCommand(newNetworkCmd(), newSubnetCmd(), newNeutronPortCmd())
 	return root
 }
 
