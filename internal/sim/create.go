@@ -35,7 +35,7 @@ func Create(dir string, spec HostSpec) error {
 }
 
 func build(dir string, spec HostSpec, pfs []plannedPF) error {
-	t := tree{root: filepath.Join(dir, "sys")}
+	t := newTree(dir)
 	st := &state{Hostname: spec.Hostname, PFs: map[string]*pfState{}, Drivers: map[string][]string{}, Writes: map[Op]int{}}
 
 	for n := 0; n < spec.numaNodes(); n++ {
@@ -106,7 +106,7 @@ func build(dir string, spec HostSpec, pfs []plannedPF) error {
 			return err
 		}
 	}
-	return saveState(dir, st)
+	return createState(dir, st)
 }
 
 func pciID(vendor, device uint16) string { return fmt.Sprintf("%04x:%04x", vendor, device) }

@@ -57,6 +57,7 @@ func (k *Kernel) InjectFault(ctx context.Context, f Fault) error {
 	}
 	return k.locked(true, func(st *state) error {
 		st.Faults = append(st.Faults, f)
+		st.changed()
 		return nil
 	})
 }
@@ -65,7 +66,7 @@ func (k *Kernel) InjectFault(ctx context.Context, f Fault) error {
 func (st *state) takeFault(o Op, dev string) (syscall.Errno, bool) {
 	for i := range st.Faults {
 		f := &st.Faults[i]
-		if f.Op != o || (f.Device != "" && f.Device != dev) {
+		if !f.matches(o, dev) {
 			continue
 		}
 		errno := f.Errno
@@ -73,9 +74,23 @@ func (st *state) takeFault(o Op, dev string) (syscall.Errno, bool) {
 		if f.Times <= 0 {
 			st.Faults = append(st.Faults[:i], st.Faults[i+1:]...)
 		}
+		st.changed()
 		return errno, true
 	}
 	return 0, false
+}
+
+func (st *state) hasFault(o Op, dev string) bool {
+	for _, f := range st.Faults {
+		if f.matches(o, dev) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f Fault) matches(o Op, dev string) bool {
+	return f.Op == o && (f.Device == "" || f.Device == dev)
 }
 
 // Writes returns how many times each write operation was called since the

@@ -1,6 +1,6 @@
 // Package sim is a simulated SR-IOV host: a kernel.Kernel whose devices are a
 // sysfs tree on disk (DIR/sys, laid out as spec/kernel.md says and read by the
-// same internal/sysfs code as a real /sys) plus a small state file for what
+// same internal/sysfs code as a real /sys) plus small state files for what
 // sysfs cannot show (the PF drivers' per-VF rtnetlink settings, each PF's
 // model). Every write reacts as Linux 6.1 does, error numbers included
 // (spec/kernel.md, spec/real-kernel.md and the transcripts in
@@ -12,6 +12,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"vfnet/internal/kernel"
@@ -29,6 +31,15 @@ import (
 type Kernel struct {
 	dir string
 	t   tree
+
+	// mu serialises this value's operations: flock is held per open file,
+	// so goroutines sharing lock must not overlap. lock is sim.lock, opened
+	// on first use; cache is the state as of generation gen, valid while
+	// the header names gen.
+	mu    sync.Mutex
+	lock  *os.File
+	cache *state
+	gen   string
 }
 
 var _ kernel.Kernel = (*Kernel)(nil)
@@ -38,7 +49,7 @@ func Open(dir string) (*Kernel, error) {
 	if _, err := os.Stat(filepath.Join(dir, stateFile)); err != nil {
 		return nil, fmt.Errorf("open simulated host %s: %w (create one with `vfnet sim create %s`)", dir, err, dir)
 	}
-	return &Kernel{dir: dir, t: tree{root: filepath.Join(dir, "sys")}}, nil
+	return &Kernel{dir: dir, t: newTree(dir)}, nil
 }
 
 // Dir is the host's directory; its sysfs root is Dir()/sys.
@@ -53,20 +64,33 @@ func (k *Kernel) Hostname(ctx context.Context) (string, error) {
 
 // op runs one kernel operation: counts it when it is a write, answers an
 // injected fault before looking at anything, then runs f under the lock.
+// A read that meets a fault runs again as a write, since it uses the fault up.
 func (k *Kernel) op(ctx context.Context, o Op, opName, dev string, f func(st *state) error) error {
 	if err := ctx.Err(); err != nil {
 		return &kernel.Error{Op: opName, Device: dev, Err: err}
 	}
-	return k.locked(o.write(), func(st *state) error {
+	write := o.write()
+	run := func(st *state) error {
 		if o.write() {
 			st.Writes[o]++
+		}
+		if !write && st.hasFault(o, dev) {
+			return errFaultNeedsWrite
 		}
 		if errno, ok := st.takeFault(o, dev); ok {
 			return &kernel.Error{Op: opName, Device: dev, Err: errno}
 		}
 		return f(st)
-	})
+	}
+	err := k.locked(write, run)
+	if errors.Is(err, errFaultNeedsWrite) {
+		write = true
+		err = k.locked(true, run)
+	}
+	return err
 }
+
+var errFaultNeedsWrite = errors.New("a read meets a fault: run it under the write lock")
 
 // Observe reads the tree with internal/sysfs, as the Linux kernel reads /sys,
 // and adds what rtnetlink would report for each PF's VFs.
@@ -187,12 +211,20 @@ func (k *Kernel) enableVFs(st *state, pf, dir string, n int) error {
 	vfDev, _ := strconv.ParseUint(mustRead(k.t, dir+"/sriov_vf_device"), 16, 16)
 	numa, _ := k.t.readInt(dir + "/numa_node")
 	cpus := mustRead(k.t, dir+"/local_cpulist")
-	ps.VFs = make([]kernel.VFInfo, n)
+	vfs := make([]kernel.VFInfo, n)
 	for i := 0; i < n; i++ {
-		ps.VFs[i] = kernel.VFInfo{VF: i, MAC: "00:00:00:00:00:00", Proto: kernel.Proto8021Q, SpoofChk: s.InitialSpoofChk}
+		vfs[i] = kernel.VFInfo{VF: i, MAC: "00:00:00:00:00:00", Proto: kernel.Proto8021Q, SpoofChk: s.InitialSpoofChk}
 		if s.KeepVFSettings && i < len(ps.Kept) {
-			ps.VFs[i] = ps.Kept[i]
+			vfs[i] = ps.Kept[i]
 		}
+	}
+	st.setVFs(pf, vfs)
+	// A new VF has no driver_override, so its ID and the PF's autoprobe
+	// alone decide its driver (pci_device_can_probe, pci_bus_match): the
+	// same for every VF of the write.
+	drv := ""
+	if mustRead(k.t, dir+"/sriov_drivers_autoprobe") == "1" {
+		drv = matchID(st, pciID(ps.Model.Vendor, uint16(vfDev)))
 	}
 	parent := path.Dir(dir)
 	for i := 0; i < n; i++ {
@@ -211,8 +243,7 @@ func (k *Kernel) enableVFs(st *state, pf, dir string, n int) error {
 		if err := k.t.link(fmt.Sprintf("%s/virtfn%d", dir, i), "../"+addr); err != nil {
 			return err
 		}
-		// A new device has no driver_override: autoprobe alone decides.
-		if drv := k.matchDriver(st, parent+"/"+addr); drv != "" && k.canProbe(parent+"/"+addr) {
+		if drv != "" {
 			if err := attach(k.t, st, addr, parent+"/"+addr, drv); err != nil {
 				return err
 			}
@@ -252,8 +283,9 @@ func (k *Kernel) disableVFs(st *state, pf, dir string) error {
 			kept = append(kept, ps.Kept[i])
 		}
 		ps.Kept = kept
+		st.changed()
 	}
-	ps.VFs = nil
+	st.setVFs(pf, nil)
 	return k.t.write(dir+"/sriov_numvfs", "0")
 }
 
@@ -308,7 +340,12 @@ func (k *Kernel) matchDriver(st *state, dir string) string {
 		}
 		return ""
 	}
-	id := readID(k.t, dir)
+	return matchID(st, readID(k.t, dir))
+}
+
+// matchID is the loaded driver whose ID table holds id, the first by name
+// when several do; "" if none.
+func matchID(st *state, id string) string {
 	var best string
 	for drv, ids := range st.Drivers {
 		for _, d := range ids {
@@ -391,22 +428,26 @@ func detach(t tree, st *state, addr, dir, driver string) error {
 	return t.write(dir+"/sriov_totalvfs", strconv.Itoa(ps.Model.SRIOV.TotalVFs))
 }
 
-// vfIndex is the N of the PF's virtfnN link to addr, -1 if none.
+// vfIndex is the N of the PF's virtfnN link to addr, -1 if none: N follows
+// from the routing IDs (rid = rid(PF) + offset + stride*N), and the link
+// confirms it.
 func vfIndex(t tree, pfDir, addr string) int {
-	ents, _ := os.ReadDir(t.abs(pfDir))
-	for _, e := range ents {
-		n, ok := strings.CutPrefix(e.Name(), "virtfn")
-		if !ok {
-			continue
-		}
-		if target, err := t.readlink(pfDir + "/" + e.Name()); err == nil && path.Base(target) == addr {
-			i, err := strconv.Atoi(n)
-			if err == nil {
-				return i
-			}
-		}
+	offset, err1 := t.readInt(pfDir + "/sriov_offset")
+	stride, err2 := t.readInt(pfDir + "/sriov_stride")
+	pf, err3 := kernel.ParsePCIAddr(path.Base(pfDir))
+	vf, err4 := kernel.ParsePCIAddr(addr)
+	if err := errors.Join(err1, err2, err3, err4); err != nil || stride < 1 || vf.Domain != pf.Domain {
+		return -1
 	}
-	return -1
+	d := vf.RID() - pf.RID() - offset
+	if d < 0 || d%stride != 0 {
+		return -1
+	}
+	i := d / stride
+	if target, err := t.readlink(fmt.Sprintf("%s/virtfn%d", pfDir, i)); err != nil || path.Base(target) != addr {
+		return -1
+	}
+	return i
 }
 
 // SetAutoprobe writes sriov_drivers_autoprobe; it is read at probe time.
@@ -567,7 +608,7 @@ func (k *Kernel) SetVF(ctx context.Context, ifname string, vf int, c kernel.VFCh
 		return &kernel.Error{Op: opName, Device: ifname, Err: err}
 	}
 	return k.op(ctx, OpSetVF, opName, ifname, func(st *state) error {
-		ps, _, err := k.vfPF(st, ifname, opName)
+		ps, dev, err := k.vfPF(st, ifname, opName)
 		if err != nil {
 			return err
 		}
@@ -587,7 +628,9 @@ func (k *Kernel) SetVF(ctx context.Context, ifname string, vf int, c kernel.VFCh
 			if vf < 0 || vf >= len(ps.VFs) {
 				return fail(attr, syscall.EINVAL)
 			}
-			if errno := set(&ps.VFs[vf]); errno != 0 {
+			errno := set(&ps.VFs[vf])
+			st.vfChanged(dev, vf)
+			if errno != 0 {
 				return fail(attr, errno)
 			}
 			return nil

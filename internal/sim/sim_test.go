@@ -18,7 +18,7 @@ import (
 	"vfnet/internal/sysfs"
 )
 
-func newHost(t *testing.T, spec sim.HostSpec) (*sim.Kernel, string) {
+func newHost(t testing.TB, spec sim.HostSpec) (*sim.Kernel, string) {
 	t.Helper()
 	dir := t.TempDir()
 	if spec.Hostname == "" {

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,17 +15,104 @@ import (
 
 // tree writes and reads the simulated sysfs under root (DIR/sys). Paths
 // inside it are slash-separated and relative to root, as in /sys.
+//
+// Every file and symlink of the tree is a hard link to an entry of store
+// (DIR/sim.values) that holds its content: a VF's vendor, numa_node,
+// driver_override or physfn link is the same file as its siblings'. Making
+// an inode costs a few hundred microseconds on a busy ext4 and a link a few,
+// and enabling 256 VFs lays out thousands of files, most of them alike.
+// Changing a file links it to the new content's entry (rename into place),
+// so nothing may write through a tree file: all writes go through write and
+// link.
 type tree struct {
-	root string
+	root  string
+	store string
+}
+
+func newTree(dir string) tree {
+	return tree{root: filepath.Join(dir, "sys"), store: filepath.Join(dir, "sim.values")}
 }
 
 func (t tree) abs(rel string) string { return filepath.Join(t.root, filepath.FromSlash(rel)) }
 
-func (t tree) write(rel, value string) error {
-	if err := os.MkdirAll(filepath.Dir(t.abs(rel)), 0o755); err != nil {
+// write makes rel read value and a newline.
+func (t tree) write(rel, value string) error { return t.put(rel, false, value+"\n") }
+
+// link makes rel a symlink to target, replacing what was there.
+func (t tree) link(rel, target string) error { return t.put(rel, true, target) }
+
+// put makes rel a link to the store's entry for content, creating the
+// directories it needs only when the link finds them missing.
+func (t tree) put(rel string, symlink bool, content string) error {
+	src, err := t.stored(symlink, content)
+	if err != nil {
 		return err
 	}
-	return os.WriteFile(t.abs(rel), []byte(value+"\n"), 0o644)
+	dst := t.abs(rel)
+	err = os.Link(src, dst)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.Link(src, dst)
+	case !errors.Is(err, fs.ErrExist):
+		return err
+	}
+	// Replace dst: rename does nothing when both names are already links
+	// to one file, so that case is checked first.
+	si, err := os.Lstat(src)
+	if err != nil {
+		return err
+	}
+	if di, err := os.Lstat(dst); err == nil && os.SameFile(si, di) {
+		return nil
+	}
+	tmp := dst + ".new"
+	if err := os.Link(src, tmp); errors.Is(err, fs.ErrExist) {
+		// Left by a writer that died between link and rename.
+		if err := os.Remove(tmp); err != nil {
+			return err
+		}
+		err = os.Link(src, tmp)
+	} else if err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+// stored is the path of the store's entry for content, made on first use.
+func (t tree) stored(symlink bool, content string) (string, error) {
+	sum := sha256.Sum256([]byte(content))
+	kind := "f"
+	if symlink {
+		kind = "l"
+	}
+	p := filepath.Join(t.store, kind+hex.EncodeToString(sum[:12]))
+	if _, err := os.Lstat(p); err == nil {
+		return p, nil
+	}
+	if err := os.MkdirAll(t.store, 0o755); err != nil {
+		return "", err
+	}
+	// Made under a temporary name and renamed, so that a writer that dies
+	// midway never leaves a short entry that later writes would link to.
+	tmp := p + ".tmp"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	var err error
+	if symlink {
+		err = os.Symlink(content, tmp)
+	} else {
+		err = os.WriteFile(tmp, []byte(content), 0o644)
+	}
+	if err != nil {
+		return "", err
+	}
+	return p, os.Rename(tmp, p)
 }
 
 func (t tree) read(rel string) (string, error) {
@@ -40,17 +129,6 @@ func (t tree) readInt(rel string) (int, error) {
 		return 0, err
 	}
 	return strconv.Atoi(s)
-}
-
-// link makes rel a symlink to target, replacing what was there.
-func (t tree) link(rel, target string) error {
-	if err := os.MkdirAll(filepath.Dir(t.abs(rel)), 0o755); err != nil {
-		return err
-	}
-	if err := os.Remove(t.abs(rel)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return os.Symlink(target, t.abs(rel))
 }
 
 func (t tree) readlink(rel string) (string, error) { return os.Readlink(t.abs(rel)) }
