@@ -14,6 +14,9 @@ set -euo pipefail
 cache=${1:-${VFNET_LAB_CACHE:-/var/cache/vfnet-lab}}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
+# One preparation at a time per cache (two test runs on one machine).
+exec 9>"$cache/.lock"
+flock 9
 log() { echo "lab/fetch: $*" >&2; }
 die() {
 	echo "lab/fetch: FAIL: $*" >&2
@@ -21,7 +24,7 @@ die() {
 }
 
 [[ $(id -u) == 0 ]] || die "must run as root (apt-get install of the kernel headers for the netdevsim build)"
-for t in apt-get apt-cache dpkg dpkg-deb ldd tar make gcc; do
+for t in apt-get apt-cache dpkg dpkg-deb ldd tar xz make gcc flock; do
 	command -v "$t" >/dev/null || die "$t is missing: apt-get install the package that has it (scripts/deps.sh lists them)"
 done
 
@@ -82,7 +85,6 @@ apt_opts=(
 	-o "Dir::Etc::Preferences=/dev/null"
 	-o "Dir::Etc::PreferencesParts=$apt_dir/parts"
 	-o "APT::Sandbox::User=root"
-	-o "Debug::NoLocking=1"
 )
 # Lists are refreshed when the sources change or are older than a day, so a
 # warm cache asks the archive nothing.
@@ -191,8 +193,10 @@ ndir=$cache/netdevsim-$krel-$kver-$ksrcver
 if [[ ! -f $ndir/netdevsim.ko ]]; then
 	if ! dpkg-query -W -f='${Status}' "$kheaders" 2>/dev/null | grep -q "install ok installed"; then
 		log "apt-get install $kheaders (host build dependency of netdevsim)"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$kheaders" >"$cache/apt/install.log" 2>&1 ||
-			die "apt-get install $kheaders failed: the netdevsim build needs the kernel headers of ABI $krel"
+		# Through the private lists, fresh and holding the ABI just resolved,
+		# whatever state the system's own lists are in.
+		DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "$kheaders" >"$cache/apt/install.log" 2>&1 ||
+			die "apt-get install $kheaders failed (see $cache/apt/install.log): the netdevsim build needs the kernel headers of ABI $krel"
 	fi
 	build=/usr/src/$kheaders
 	[[ -d $build ]] || die "$kheaders is installed but $build is missing"
