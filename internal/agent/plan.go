@@ -487,7 +487,9 @@ func planPF(pf *kernel.PF, d DesiredPF, managed bool, bound map[int]DesiredVF) (
 	}
 
 	if !d.Passthrough && pf.Ifname != "" {
-		up := pf.Oper == "up" || pf.Oper == "unknown"
+		// The administrative flag, not operstate: a port without a cable is
+		// up as far as SetLink can make it, and stays operationally down.
+		up := pf.AdminUp
 		if up != d.Up || (d.MTU > 0 && pf.MTU != d.MTU) {
 			op := Op{Kind: OpSetLink, PF: pf.PCIAddr, VF: -1, Dev: pf.PCIAddr, Ifname: pf.Ifname, On: d.Up, MTU: d.MTU}
 			if up != d.Up {

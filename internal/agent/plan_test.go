@@ -21,7 +21,7 @@ const (
 // at MTU 1500, autoprobe on: what a converged PF with free VFs looks like.
 func testPF(addr, ifname string, n int) kernel.PF {
 	pf := kernel.PF{
-		PCIAddr: addr, Driver: "ice", Ifname: ifname, MTU: 1500, Oper: "up",
+		PCIAddr: addr, Driver: "ice", Ifname: ifname, MTU: 1500, Oper: "up", AdminUp: true,
 		SRIOV: &kernel.SRIOV{TotalVFs: 8, NumVFs: n, Offset: 16, Stride: 1, Autoprobe: true},
 	}
 	for i := 0; i < n; i++ {
@@ -88,8 +88,28 @@ func TestPlan(t *testing.T) {
 	}, {
 		name:     "from zero: link, then the count; VFs wait for the next observation",
 		desired:  Desired{PFs: []DesiredPF{{PCIAddr: pfA, NumVFs: 4, Up: true, MTU: 9000}}},
-		observed: host(with(testPF(pfA, "enp59s0f0", 0), func(pf *kernel.PF) { pf.Oper = "down" })),
+		observed: host(with(testPF(pfA, "enp59s0f0", 0), func(pf *kernel.PF) { pf.Oper, pf.AdminUp = "down", false })),
 		want:     []string{"enp59s0f0: set link up mtu 9000", `0000:3b:00.0: write sriov_numvfs "4\n"`},
+	}, {
+		name:    "converged: admin up without a cable (operstate down) needs no link change",
+		desired: Desired{PFs: []DesiredPF{sriov4}},
+		observed: host(with(testPF(pfA, "enp59s0f0", 4), func(pf *kernel.PF) {
+			pf.Oper, pf.Speed = "down", -1
+		})),
+	}, {
+		name:    "admin down with the carrier's operstate still up: set link up",
+		desired: Desired{PFs: []DesiredPF{sriov4}},
+		observed: host(with(testPF(pfA, "enp59s0f0", 4), func(pf *kernel.PF) {
+			pf.AdminUp = false
+		})),
+		want: []string{"enp59s0f0: set link up mtu 1500"},
+	}, {
+		name:    "wanted down, admin up without a cable: set link down",
+		desired: Desired{PFs: []DesiredPF{{PCIAddr: pfA, NumVFs: 4, MTU: 1500}}},
+		observed: host(with(testPF(pfA, "enp59s0f0", 4), func(pf *kernel.PF) {
+			pf.Oper, pf.Speed = "down", -1
+		})),
+		want: []string{"enp59s0f0: set link down mtu 1500"},
 	}, {
 		name:     "from zero with vfio-pci VFs: autoprobe off before the VFs exist",
 		desired:  Desired{PFs: []DesiredPF{vfio4}},

@@ -94,6 +94,9 @@ type PF struct {
 	MTU    int    `json:"mtu"`
 	Speed  int    `json:"speed"`     // Mbps; -1 when unknown (link down, virtual NIC)
 	Oper   string `json:"operstate"` // operstate: up, down, unknown ...
+	// AdminUp is IFF_UP of net/<ifname>/flags: what SetLink sets. A port
+	// without a cable is admin up with operstate down.
+	AdminUp bool `json:"admin_up"`
 
 	SRIOV *SRIOV `json:"sriov"` // nil: the function has no SR-IOV capability
 }

@@ -76,6 +76,8 @@ func TestTreeLayout(t *testing.T) {
 		{pf + "sriov_drivers_autoprobe", "1\n"},
 		{pf + "net/enp2s0f0/mtu", "1500\n"},
 		{pf + "net/enp2s0f0/operstate", "up\n"},
+		{pf + "net/enp2s0f0/flags", "0x1003\n"},
+		{vf + "net/enp2s16f2/flags", "0x1002\n"},
 		{pf + "net/enp2s0f0/speed", "1000\n"},
 		{vf + "vendor", "0x8086\n"},
 		{vf + "device", "0x10ca\n"},
@@ -110,6 +112,26 @@ func TestTreeLayout(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sys", vf, "sriov_numvfs")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a VF has sriov_numvfs: %v", err)
+	}
+	// SetLink moves IFF_UP in flags with operstate; Observe reads it back.
+	for _, up := range []bool{false, true} {
+		if err := k.SetLink(ctx, "enp2s0f0", up, 0); err != nil {
+			t.Fatal(err)
+		}
+		wantFlags, wantOper := "0x1002\n", "down\n"
+		if up {
+			wantFlags, wantOper = "0x1003\n", "up\n"
+		}
+		if got, oper := read(t, dir, pf+"net/enp2s0f0/flags"), read(t, dir, pf+"net/enp2s0f0/operstate"); got != wantFlags || oper != wantOper {
+			t.Errorf("after SetLink up=%v: flags %q operstate %q, want %q and %q", up, got, oper, wantFlags, wantOper)
+		}
+		h, err := k.Observe(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.PFs[0].AdminUp != up {
+			t.Errorf("after SetLink up=%v: Observe says admin up %v", up, h.PFs[0].AdminUp)
+		}
 	}
 	// numvfs 0 removes VFs, links and netdevs.
 	if err := k.WriteNumVFs(ctx, "0000:02:00.0", "0"); err != nil {

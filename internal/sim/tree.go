@@ -296,14 +296,22 @@ func netDir(dir, parent string, slot int, ifname string) string {
 	return dir + "/net/" + ifname
 }
 
+// Interface flags as net/<ifname>/flags prints them ("%#x"): IFF_UP |
+// IFF_BROADCAST | IFF_MULTICAST, and the same without IFF_UP.
+const (
+	flagsUp   = "0x1003"
+	flagsDown = "0x1002"
+)
+
 func (t tree) addNetdev(nd string, n netdev) error {
-	oper, speed := "down", -1
+	oper, speed, flags := "down", -1, flagsDown
 	if n.Up {
-		oper, speed = "up", n.Speed
+		oper, speed, flags = "up", n.Speed, flagsUp
 	}
 	for _, f := range [][2]string{
 		{"address", n.MAC},
 		{"mtu", strconv.Itoa(n.MTU)},
+		{"flags", flags},
 		{"operstate", oper},
 		{"speed", strconv.Itoa(speed)},
 		{"type", "1"},
@@ -322,11 +330,14 @@ func (t tree) setLink(nd string, up bool, mtu, speed int) error {
 			return err
 		}
 	}
-	oper := "down"
+	oper, flags := "down", flagsDown
 	if up {
-		oper = "up"
+		oper, flags = "up", flagsUp
 	} else {
 		speed = -1
+	}
+	if err := t.write(nd+"/flags", flags); err != nil {
+		return err
 	}
 	if err := t.write(nd+"/operstate", oper); err != nil {
 		return err

@@ -68,6 +68,28 @@ func parseHex(s string, bits int) (uint64, error) {
 	return strconv.ParseUint(s, 16, bits)
 }
 
+// iffUp is IFF_UP (include/uapi/linux/if.h): the interface is
+// administratively up, whatever its carrier.
+const iffUp = 0x1
+
+// parseNetFlags reads a netdev's flags, which the kernel prints with "%#x":
+// "0x1003\n", and "0\n" when no flag is set.
+func parseNetFlags(s string) (uint32, error) {
+	s = strings.TrimSpace(s)
+	if s == "0" {
+		return 0, nil
+	}
+	h, ok := strings.CutPrefix(s, "0x")
+	if !ok {
+		return 0, fmt.Errorf("%q is not 0x-prefixed hex", s)
+	}
+	v, err := parseHex(h, 32)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not 32-bit interface flags: %w", s, err)
+	}
+	return uint32(v), nil
+}
+
 // parseUint reads a "%u\n" count such as sriov_totalvfs or mtu.
 func parseUint(s string) (int, error) {
 	s = strings.TrimSpace(s)

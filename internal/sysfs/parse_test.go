@@ -1,6 +1,7 @@
 package sysfs
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -208,6 +209,34 @@ func TestParseCPUList(t *testing.T) {
 	}
 }
 
+func TestParseNetFlags(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    uint32
+		wantErr bool
+	}{
+		{"0x1003\n", 0x1003, false}, // UP|BROADCAST|MULTICAST
+		{"0x1002\n", 0x1002, false}, // the same, down
+		{"0x1\n", 0x1, false},
+		{"0\n", 0, false}, // "%#x" prints no 0x for zero
+		{"0x11043", 0x11043, false},
+		{"0xffffffff\n", 0xffffffff, false},
+		{"0x100000000\n", 0, true},
+		{"1003\n", 0, true},
+		{"0x\n", 0, true},
+		{"0x-1", 0, true},
+		{"00", 0, true},
+		{"", 0, true},
+		{"up\n", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := parseNetFlags(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("parseNetFlags(%q) = %#x, %v; want %#x, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
 // The fuzz targets check that garbage never panics and that whatever parses
 // prints back to the same value.
 
@@ -309,6 +338,20 @@ func FuzzCPUList(f *testing.F) {
 		again, err := parseCPUList(b.String())
 		if err != nil || !cmp.Equal(rs, again) {
 			t.Errorf("parseCPUList(%q) = %v; printed as %q it parses to %v, %v", s, rs, b.String(), again, err)
+		}
+	})
+}
+
+func FuzzNetFlags(f *testing.F) {
+	for _, s := range []string{"0x1003\n", "0\n", "0x", "1003", "0x100000000", "0x-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := parseNetFlags(s)
+		if err == nil {
+			if w, err := parseNetFlags(fmt.Sprintf("%#x\n", v)); err != nil || w != v {
+				t.Errorf("parseNetFlags(%q) = %#x does not round-trip: %#x, %v", s, v, w, err)
+			}
 		}
 	})
 }

@@ -184,6 +184,18 @@ func readNetdev(fsys fs.FS, dir string, ents []fs.DirEntry, has map[string]bool,
 		return err
 	}
 	pf.Oper, _ = optional(fsys, nd+"/operstate", func(s string) (string, error) { return strings.TrimSpace(s), nil }, "")
+	// Every kernel has flags; a hand-written tree without it reads as admin
+	// up when the link is, as the operstate is all it says.
+	b, err := readFile(fsys, nd+"/flags")
+	if err != nil {
+		pf.AdminUp = pf.Oper == "up" || pf.Oper == "unknown"
+		return nil
+	}
+	flags, err := parseNetFlags(b)
+	if err != nil {
+		return &fs.PathError{Op: "parse", Path: nd + "/flags", Err: err}
+	}
+	pf.AdminUp = flags&iffUp != 0
 	return nil
 }
 

@@ -77,13 +77,53 @@ func TestReadX710(t *testing.T) {
 		PFs: []kernel.PF{{
 			PCIAddr: "0000:3b:00.0", Vendor: 0x8086, Device: 0x1572, SubVendor: 0x8086, SubDevice: 0x0008,
 			Class: 0x020000, Driver: "i40e", NUMANode: 0, LocalCPUList: "0-7",
-			Ifname: "ens785f0", MAC: "3c:fd:fe:a0:b1:c2", MTU: 1500, Speed: 10000, Oper: "up",
+			Ifname: "ens785f0", MAC: "3c:fd:fe:a0:b1:c2", MTU: 1500, Speed: 10000, Oper: "up", AdminUp: true,
 			SRIOV: &kernel.SRIOV{TotalVFs: 64, NumVFs: 9, Offset: 16, Stride: 1, VFDevice: 0x154c, Autoprobe: true, VFs: vfs},
 		}},
 		NUMANodes: []kernel.NUMANode{{ID: 0, CPUList: "0-7"}},
 	}
 	if diff := cmp.Diff(wantHost, h); diff != "" {
 		t.Errorf("Read (-want +got):\n%s", diff)
+	}
+}
+
+// TestReadAdminUp reads the administrative state from flags, whatever the
+// carrier says, and from operstate only when a hand-written tree has no flags.
+func TestReadAdminUp(t *testing.T) {
+	base := sysfstest.Tree(t, x710("0000:3b:00.0", "ens785f0", 0))
+	nd := x710Dir + "/net/ens785f0/"
+	tests := []struct {
+		name        string
+		flags, oper *fstest.MapFile // nil: absent
+		want        bool
+		wantErrPath string
+	}{
+		{"up with carrier", text("0x1003\n"), text("up\n"), true, ""},
+		{"up without a cable", text("0x1003\n"), text("down\n"), true, ""},
+		{"down", text("0x1002\n"), text("down\n"), false, ""},
+		{"no flag at all", text("0\n"), text("down\n"), false, ""},
+		{"no flags file, link up", nil, text("up\n"), true, ""},
+		{"no flags file, operstate unknown", nil, text("unknown\n"), true, ""},
+		{"no flags file, link down", nil, text("down\n"), false, ""},
+		{"garbage", text("up\n"), text("up\n"), false, "bus/pci/devices/0000:3b:00.0/net/ens785f0/flags"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := Read(edit(base, map[string]*fstest.MapFile{nd + "flags": tt.flags, nd + "operstate": tt.oper}))
+			if tt.wantErrPath != "" {
+				var pe *fs.PathError
+				if !errors.As(err, &pe) || pe.Path != tt.wantErrPath {
+					t.Fatalf("Read error = %v, want one naming %s", err, tt.wantErrPath)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			if got := h.PFs[0].AdminUp; got != tt.want {
+				t.Errorf("AdminUp = %v, want %v (operstate %q)", got, tt.want, h.PFs[0].Oper)
+			}
+		})
 	}
 }
 
