@@ -83,6 +83,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		if json.Unmarshal(b, &eb) == nil && eb.Error.Message != "" {
 			return &Error{Status: resp.StatusCode, Title: eb.Error.Title, Message: eb.Error.Message}
 		}
+		if e, ok := neutronError(resp.StatusCode, b); ok {
+			return e
+		}
 		return &Error{Status: resp.StatusCode, Title: http.StatusText(resp.StatusCode),
 			Message: fmt.Sprintf("%s %s: %s: %.200s", method, path, resp.Status, b)}
 	}

@@ -1,0 +1,329 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"vfnet/internal/client"
+	"vfnet/internal/neutron"
+)
+
+// The network, subnet and port verb groups are thin clients of /v2.0 with
+// the openstack CLI's flags and tables; this file holds what the three
+// share: finding an object by name or ID, Field | Value and list tables of
+// the attributes the server sent, paired --x/--no-x flags and tags.
+
+// find names one object by ID or name, as the openstack CLI does: an ID
+// first, then a name, which must match exactly one object the caller sees.
+func find[T any](ctx context.Context, kind, ref string,
+	get func(context.Context, string) (client.Object[T], error),
+	list func(context.Context, url.Values) ([]client.Object[T], error),
+) (client.Object[T], error) {
+	var zero client.Object[T]
+	if ref == "" {
+		return zero, fmt.Errorf("no %s named: give its name or ID", kind)
+	}
+	o, err := get(ctx, ref)
+	if err == nil || client.StatusOf(err) != http.StatusNotFound {
+		return o, err
+	}
+	os, err := list(ctx, url.Values{"name": {ref}})
+	if err != nil {
+		return zero, fmt.Errorf("find %s %q by name: %w", kind, ref, err)
+	}
+	switch len(os) {
+	case 0:
+		return zero, fmt.Errorf("no %s found for %q: give the name or ID of a %s you can see (vfnet %s list)", kind, ref, kind, kind)
+	case 1:
+		return os[0], nil
+	}
+	ids := make([]string, len(os))
+	for i, o := range os {
+		ids[i] = attrString(o.Attrs, "id")
+	}
+	return zero, fmt.Errorf("more than one %s exists with the name %q (IDs %s): name it by ID", kind, ref, strings.Join(ids, ", "))
+}
+
+func attrString(attrs map[string]json.RawMessage, name string) string {
+	var s string
+	json.Unmarshal(attrs[name], &s) // absent or not a string: ""
+	return s
+}
+
+// findNetwork, findSubnet and findPort resolve a name or ID.
+func findNetwork(ctx context.Context, c *client.Client, ref string) (client.Network, error) {
+	return find(ctx, "network", ref, c.Network, c.Networks)
+}
+
+func findSubnet(ctx context.Context, c *client.Client, ref string) (client.Subnet, error) {
+	return find(ctx, "subnet", ref, c.Subnet, c.Subnets)
+}
+
+func findPort(ctx context.Context, c *client.Client, ref string) (client.NeutronPort, error) {
+	return find(ctx, "port", ref, c.NeutronPort, c.NeutronPorts)
+}
+
+// showAttrs prints one object: as the server sent it with -o json, else
+// as the openstack CLI's Field | Value table (tenant_id, a copy of
+// project_id, left out).
+func showAttrs(w io.Writer, o *clientOptions, attrs map[string]json.RawMessage) error {
+	if o.output == outputJSON {
+		return printJSON(w, attrs)
+	}
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		if k != "tenant_id" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	rows := make([][]string, 0, len(keys))
+	for _, k := range keys {
+		rows = append(rows, []string{k, formatAttr(k, attrs[k])})
+	}
+	return printTable(w, []string{"Field", "Value"}, rows)
+}
+
+// column is one column of a list table: its header and the attribute it
+// shows.
+type column struct{ header, attr string }
+
+// listObjects prints objects: as the server sent them with -o json, else
+// as a table of cols.
+func listObjects[T any](w io.Writer, o *clientOptions, objs []client.Object[T], cols []column) error {
+	if o.output == outputJSON {
+		if objs == nil {
+			objs = []client.Object[T]{}
+		}
+		return printJSON(w, objs)
+	}
+	headers := make([]string, len(cols))
+	for i, c := range cols {
+		headers[i] = c.header
+	}
+	rows := make([][]string, 0, len(objs))
+	for _, obj := range objs {
+		row := make([]string, len(cols))
+		for i, c := range cols {
+			if raw, ok := obj.Attrs[c.attr]; ok {
+				row[i] = formatAttr(c.attr, raw)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return printTable(w, headers, rows)
+}
+
+// formatAttr renders an attribute's value as the openstack CLI does:
+// admin_state_up as UP or DOWN, booleans as True or False, null as None,
+// lists joined with ", ", allocation pools as start-end and other objects
+// as key='value' pairs.
+func formatAttr(name string, raw json.RawMessage) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return string(raw)
+	}
+	if b, ok := v.(bool); ok && name == "admin_state_up" {
+		if b {
+			return "UP"
+		}
+		return "DOWN"
+	}
+	return formatValue(v)
+}
+
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case []any:
+		parts := make([]string, len(x))
+		sep := ", "
+		for i, e := range x {
+			parts[i] = formatValue(e)
+			if _, ok := e.(map[string]any); ok {
+				sep = "; " // a table cell is one line; objects have commas inside
+			}
+		}
+		return strings.Join(parts, sep)
+	case map[string]any:
+		if len(x) == 2 && x["start"] != nil && x["end"] != nil {
+			return formatValue(x["start"]) + "-" + formatValue(x["end"])
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "='" + formatValue(x[k]) + "'"
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(v)
+}
+
+// boolPair is an openstack-style pair of flags (--share/--no-share) for one
+// boolean attribute: the attribute is sent only when one of them is given.
+type boolPair struct{ on, off, attr string }
+
+func addBoolPair(cmd *cobra.Command, on, off, attr, onHelp, offHelp string) boolPair {
+	cmd.Flags().Bool(on, false, onHelp)
+	cmd.Flags().Bool(off, false, offHelp)
+	cmd.MarkFlagsMutuallyExclusive(on, off)
+	return boolPair{on, off, attr}
+}
+
+// value reports the attribute's value and whether either flag was given.
+func (p boolPair) value(cmd *cobra.Command) (bool, bool) {
+	f := cmd.Flags()
+	if f.Changed(p.on) {
+		v, _ := f.GetBool(p.on)
+		return v, true
+	}
+	if f.Changed(p.off) {
+		v, _ := f.GetBool(p.off)
+		return !v, true
+	}
+	return false, false
+}
+
+// set writes the attribute into a when either flag was given.
+func (p boolPair) set(cmd *cobra.Command, a client.Attrs) {
+	if v, ok := p.value(cmd); ok {
+		a[p.attr] = v
+	}
+}
+
+// query adds the attribute as a list filter when either flag was given.
+func (p boolPair) query(cmd *cobra.Command, q url.Values) {
+	if v, ok := p.value(cmd); ok {
+		q.Set(p.attr, fmt.Sprint(v))
+	}
+}
+
+// tagFlags are --tag (repeat) and --no-tag, as on openstack create and set.
+type tagFlags struct {
+	tags  []string
+	noTag bool
+}
+
+func addTagFlags(cmd *cobra.Command, t *tagFlags, kind string) {
+	cmd.Flags().StringArrayVar(&t.tags, "tag", nil, "tag to be added to the "+kind+" (repeat for more)")
+	cmd.Flags().BoolVar(&t.noTag, "no-tag", false, "no tags on the "+kind+" (on set: remove the existing ones first)")
+}
+
+// changed reports whether the flags ask for a change of current's tags,
+// and the tags the object then has.
+func (t tagFlags) changed(current []string) ([]string, bool) {
+	if !t.noTag && len(t.tags) == 0 {
+		return nil, false
+	}
+	var out []string
+	if !t.noTag {
+		out = append(out, current...)
+	}
+	for _, tag := range t.tags {
+		if !slices.Contains(out, tag) {
+			out = append(out, tag)
+		}
+	}
+	return out, !slices.Equal(out, current)
+}
+
+// listFlags are the filters every list verb has.
+type listFlags struct {
+	name, project                    string
+	tags, anyTags, notTags, notAnyTg string
+	long                             bool
+}
+
+func addListFlags(cmd *cobra.Command, l *listFlags, kind string) {
+	f := cmd.Flags()
+	f.StringVar(&l.name, "name", "", "list only "+kind+"s of this name")
+	f.StringVar(&l.project, "project", "", "list only "+kind+"s of this project (ID)")
+	f.StringVar(&l.tags, "tags", "", "list "+kind+"s which have all these tags (comma-separated)")
+	f.StringVar(&l.anyTags, "any-tags", "", "list "+kind+"s which have any of these tags (comma-separated)")
+	f.StringVar(&l.notTags, "not-tags", "", "exclude "+kind+"s which have all these tags (comma-separated)")
+	f.StringVar(&l.notAnyTg, "not-any-tags", "", "exclude "+kind+"s which have any of these tags (comma-separated)")
+	f.BoolVar(&l.long, "long", false, "list more columns")
+}
+
+func (l listFlags) query() url.Values {
+	q := url.Values{}
+	for k, v := range map[string]string{"name": l.name, "project_id": l.project, "tags": l.tags,
+		"tags-any": l.anyTags, "not-tags": l.notTags, "not-tags-any": l.notAnyTg} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
+// setTags replaces the tags of a just-made or changed object when the flags
+// ask for it; networks and subnets take tags only through /tags.
+func setTags(ctx context.Context, c *client.Client, res neutron.Resource, id string, t tagFlags, current []string) (bool, error) {
+	tags, ok := t.changed(current)
+	if !ok {
+		return false, nil
+	}
+	if _, err := c.ReplaceTags(ctx, res, id, tags); err != nil {
+		return false, fmt.Errorf("set the tags of %s %s: %w", res.Member(), id, err)
+	}
+	return true, nil
+}
+
+// keyValues parses an openstack-style key=value,key=value option (such as
+// --fixed-ip subnet=sub-a,ip-address=192.0.2.5) with only the keys allowed.
+func keyValues(flag, s string, allowed ...string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !slices.Contains(allowed, k) || v == "" {
+			return nil, fmt.Errorf("--%s %q: give %s=VALUE pairs separated by commas", flag, s, strings.Join(allowed, "=VALUE,"))
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// deleteEach deletes every named object, going on after a failure, as
+// `openstack network delete a b` does, and reports each result.
+func deleteEach(cmd *cobra.Command, kind string, refs []string, del func(ctx context.Context, ref string) (string, error)) error {
+	var errs []error
+	for _, ref := range refs {
+		id, err := del(cmd.Context(), ref)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("delete %s %q: %w", kind, ref, err))
+			continue
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s %s (%s)\n", kind, ref, id)
+	}
+	if len(errs) > 1 {
+		errs = append(errs, fmt.Errorf("%d of %d %ss failed to delete", len(errs), len(refs), kind))
+	}
+	return errors.Join(errs...)
+}
