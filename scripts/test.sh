@@ -10,6 +10,14 @@ scripts/deps.sh
 export PATH=/usr/local/go/bin:$PATH
 export GOFLAGS=-mod=mod
 
+# Tests lay out simulated sysfs trees (thousands of small files and links):
+# on tmpfs that is 5-10x faster than on this machine's disk.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	TMPDIR="$(mktemp -d /dev/shm/vfnet-test.XXXXXX)"
+	export TMPDIR
+	trap 'rm -rf "$TMPDIR"' EXIT
+fi
+
 # The store suite runs on SQLite and on this real PostgreSQL server.
 export VFNET_TEST_POSTGRES="$(scripts/postgres.sh)"
 
@@ -25,7 +33,7 @@ go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 3s ./internal/neutron
 go test -run '^$' -fuzz '^FuzzQuery$' -fuzztime 3s ./internal/neutron
 
 echo "== fuzz (brief): sysfs attribute parsers, PCI addresses, pci.ids"
-for f in FuzzID FuzzBareHex FuzzClass FuzzDecimal FuzzMAC FuzzCPUList; do
+for f in FuzzID FuzzBareHex FuzzClass FuzzDecimal FuzzMAC FuzzCPUList FuzzNetFlags; do
 	go test -run '^$' -fuzz "^$f\$" -fuzztime 3s ./internal/sysfs
 done
 go test -run '^$' -fuzz '^FuzzParsePCIAddr$' -fuzztime 3s ./internal/kernel
