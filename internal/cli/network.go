@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"vfnet/internal/client"
-	"vfnet/internal/neutron"
 )
 
 // newNetworkCmd is `vfnet network create|list|show|set|delete`, the
@@ -89,7 +88,7 @@ func newNetworkCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if n, err = networkWithTags(ctx, c, n, f.tags); err != nil {
+			if n, err = networks().withTags(ctx, c, n, f.tags); err != nil {
 				return err
 			}
 			return showAttrs(cmd.OutOrStdout(), &o, n.Attrs)
@@ -99,15 +98,6 @@ func newNetworkCreateCmd() *cobra.Command {
 	cmd.Flags().StringVar(&project, "project", "", "owner's project (ID; admin only)")
 	addClientFlags(cmd, &o)
 	return cmd
-}
-
-// networkWithTags sets n's tags as the flags ask and returns n as it then is.
-func networkWithTags(ctx context.Context, c *client.Client, n client.Network, t tagFlags) (client.Network, error) {
-	changed, err := setTags(ctx, c, neutron.Networks, n.Value.ID, t, n.Value.Tags)
-	if err != nil || !changed {
-		return n, err
-	}
-	return c.Network(ctx, n.Value.ID)
 }
 
 func newNetworkListCmd() *cobra.Command {
@@ -164,25 +154,7 @@ func newNetworkListCmd() *cobra.Command {
 }
 
 func newNetworkShowCmd() *cobra.Command {
-	var o clientOptions
-	cmd := &cobra.Command{
-		Use:   "show NETWORK",
-		Short: "Show a network (by name or ID)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			n, err := findNetwork(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
-			return showAttrs(cmd.OutOrStdout(), &o, n.Attrs)
-		},
-	}
-	addClientFlags(cmd, &o)
-	return cmd
+	return networks().newShowCmd("show NETWORK", "Show a network (by name or ID)")
 }
 
 func newNetworkSetCmd() *cobra.Command {
@@ -194,28 +166,8 @@ func newNetworkSetCmd() *cobra.Command {
 		Short: "Change a network's attributes (by name or ID) and show it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			n, err := findNetwork(ctx, c, args[0])
-			if err != nil {
-				return err
-			}
-			a := f.attrs(cmd)
-			if cmd.Flags().Changed("name") {
-				a["name"] = name
-			}
-			if len(a) > 0 {
-				if n, err = c.UpdateNetwork(ctx, n.Value.ID, a); err != nil {
-					return err
-				}
-			}
-			if n, err = networkWithTags(ctx, c, n, f.tags); err != nil {
-				return err
-			}
-			return showAttrs(cmd.OutOrStdout(), &o, n.Attrs)
+			return networks().runSet(cmd, &o, args[0], name, f.tags,
+				func(context.Context, *client.Client, client.Network) (client.Attrs, error) { return f.attrs(cmd), nil })
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "new name")
@@ -225,27 +177,8 @@ func newNetworkSetCmd() *cobra.Command {
 }
 
 func newNetworkDeleteCmd() *cobra.Command {
-	var o clientOptions
-	cmd := &cobra.Command{
-		Use:   "delete NETWORK [NETWORK ...]",
-		Short: "Delete networks (by name or ID); a network with ports cannot be deleted",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			return deleteEach(cmd, "network", args, func(ctx context.Context, ref string) (string, error) {
-				n, err := findNetwork(ctx, c, ref)
-				if err != nil {
-					return "", err
-				}
-				return n.Value.ID, c.DeleteNetwork(ctx, n.Value.ID)
-			})
-		},
-	}
-	addClientFlags(cmd, &o)
-	return cmd
+	return networks().newDeleteCmd("delete NETWORK [NETWORK ...]",
+		"Delete networks (by name or ID); a network with ports cannot be deleted")
 }
 
 // networkQuery filters a subnet or port list by network (name or ID).
@@ -253,7 +186,7 @@ func networkQuery(ctx context.Context, c *client.Client, q url.Values, ref strin
 	if ref == "" {
 		return nil
 	}
-	n, err := findNetwork(ctx, c, ref)
+	n, err := networks().find(ctx, c, ref)
 	if err != nil {
 		return err
 	}

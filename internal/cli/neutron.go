@@ -21,30 +21,63 @@ import (
 
 // The network, subnet and port verb groups are thin clients of /v2.0 with
 // the openstack CLI's flags and tables; this file holds what the three
-// share: finding an object by name or ID, Field | Value and list tables of
-// the attributes the server sent, paired --x/--no-x flags and tags.
+// share: finding an object by name or ID, the show, set and delete verbs,
+// Field | Value and list tables of the attributes the server sent, paired
+// --x/--no-x flags and tags.
+
+// collection is what the verbs networks, subnets and ports share need to
+// know of one of them: its name, its /v2.0 resource and the client calls
+// and fields the shared code uses.
+type collection[T any] struct {
+	kind   string // network, subnet or port, as messages name it
+	res    neutron.Resource
+	get    func(*client.Client, context.Context, string) (client.Object[T], error)
+	list   func(*client.Client, context.Context, url.Values) ([]client.Object[T], error)
+	update func(*client.Client, context.Context, string, client.Attrs) (client.Object[T], error)
+	del    func(*client.Client, context.Context, string) error
+	id     func(T) string
+	tags   func(T) []string
+}
+
+func networks() collection[neutron.Network] {
+	return collection[neutron.Network]{kind: "network", res: neutron.Networks,
+		get: (*client.Client).Network, list: (*client.Client).Networks,
+		update: (*client.Client).UpdateNetwork, del: (*client.Client).DeleteNetwork,
+		id: func(n neutron.Network) string { return n.ID }, tags: func(n neutron.Network) []string { return n.Tags }}
+}
+
+func subnets() collection[neutron.Subnet] {
+	return collection[neutron.Subnet]{kind: "subnet", res: neutron.Subnets,
+		get: (*client.Client).Subnet, list: (*client.Client).Subnets,
+		update: (*client.Client).UpdateSubnet, del: (*client.Client).DeleteSubnet,
+		id: func(s neutron.Subnet) string { return s.ID }, tags: func(s neutron.Subnet) []string { return s.Tags }}
+}
+
+func ports() collection[neutron.Port] {
+	return collection[neutron.Port]{kind: "port", res: neutron.Ports,
+		get: (*client.Client).NeutronPort, list: (*client.Client).NeutronPorts,
+		update: (*client.Client).UpdateNeutronPort, del: (*client.Client).DeleteNeutronPort,
+		id: func(p neutron.Port) string { return p.ID }, tags: func(p neutron.Port) []string { return p.Tags }}
+}
 
 // find names one object by ID or name, as the openstack CLI does: an ID
 // first, then a name, which must match exactly one object the caller sees.
-func find[T any](ctx context.Context, kind, ref string,
-	get func(context.Context, string) (client.Object[T], error),
-	list func(context.Context, url.Values) ([]client.Object[T], error),
-) (client.Object[T], error) {
+func (k collection[T]) find(ctx context.Context, c *client.Client, ref string) (client.Object[T], error) {
 	var zero client.Object[T]
 	if ref == "" {
-		return zero, fmt.Errorf("no %s named: give its name or ID", kind)
+		return zero, fmt.Errorf("no %s named: give its name or ID", k.kind)
 	}
-	o, err := get(ctx, ref)
+	o, err := k.get(c, ctx, ref)
 	if err == nil || client.StatusOf(err) != http.StatusNotFound {
 		return o, err
 	}
-	os, err := list(ctx, url.Values{"name": {ref}})
+	os, err := k.list(c, ctx, url.Values{"name": {ref}})
 	if err != nil {
-		return zero, fmt.Errorf("find %s %q by name: %w", kind, ref, err)
+		return zero, fmt.Errorf("find %s %q by name: %w", k.kind, ref, err)
 	}
 	switch len(os) {
 	case 0:
-		return zero, fmt.Errorf("no %s found for %q: give the name or ID of a %s you can see (vfnet %s list)", kind, ref, kind, kind)
+		return zero, fmt.Errorf("no %s found for %q: give the name or ID of a %s you can see (vfnet %s list)", k.kind, ref, k.kind, k.kind)
 	case 1:
 		return os[0], nil
 	}
@@ -52,7 +85,7 @@ func find[T any](ctx context.Context, kind, ref string,
 	for i, o := range os {
 		ids[i] = attrString(o.Attrs, "id")
 	}
-	return zero, fmt.Errorf("more than one %s exists with the name %q (IDs %s): name it by ID", kind, ref, strings.Join(ids, ", "))
+	return zero, fmt.Errorf("more than one %s exists with the name %q (IDs %s): name it by ID", k.kind, ref, strings.Join(ids, ", "))
 }
 
 func attrString(attrs map[string]json.RawMessage, name string) string {
@@ -61,17 +94,95 @@ func attrString(attrs map[string]json.RawMessage, name string) string {
 	return s
 }
 
-// findNetwork, findSubnet and findPort resolve a name or ID.
-func findNetwork(ctx context.Context, c *client.Client, ref string) (client.Network, error) {
-	return find(ctx, "network", ref, c.Network, c.Networks)
+// withTags sets obj's tags as the flags ask and returns obj as it then is.
+func (k collection[T]) withTags(ctx context.Context, c *client.Client, obj client.Object[T], t tagFlags) (client.Object[T], error) {
+	id := k.id(obj.Value)
+	changed, err := setTags(ctx, c, k.res, id, t, k.tags(obj.Value))
+	if err != nil || !changed {
+		return obj, err
+	}
+	return k.get(c, ctx, id)
 }
 
-func findSubnet(ctx context.Context, c *client.Client, ref string) (client.Subnet, error) {
-	return find(ctx, "subnet", ref, c.Subnet, c.Subnets)
+// newShowCmd is the show verb: one object, by name or ID.
+func (k collection[T]) newShowCmd(use, short string) *cobra.Command {
+	var o clientOptions
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			obj, err := k.find(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			return showAttrs(cmd.OutOrStdout(), &o, obj.Attrs)
+		},
+	}
+	addClientFlags(cmd, &o)
+	return cmd
 }
 
-func findPort(ctx context.Context, c *client.Client, ref string) (client.NeutronPort, error) {
-	return find(ctx, "port", ref, c.NeutronPort, c.NeutronPorts)
+// runSet is the set verbs' body: find the object, send what attrs returns
+// (the flags' attributes, and --name when given) if anything, set its tags
+// and show it.
+func (k collection[T]) runSet(cmd *cobra.Command, o *clientOptions, ref, name string, t tagFlags,
+	attrs func(context.Context, *client.Client, client.Object[T]) (client.Attrs, error)) error {
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	obj, err := k.find(ctx, c, ref)
+	if err != nil {
+		return err
+	}
+	a, err := attrs(ctx, c, obj)
+	if err != nil {
+		return err
+	}
+	if cmd.Flags().Changed("name") {
+		a["name"] = name
+	}
+	if len(a) > 0 {
+		if obj, err = k.update(c, ctx, k.id(obj.Value), a); err != nil {
+			return err
+		}
+	}
+	if obj, err = k.withTags(ctx, c, obj, t); err != nil {
+		return err
+	}
+	return showAttrs(cmd.OutOrStdout(), o, obj.Attrs)
+}
+
+// newDeleteCmd is the delete verb: every object named, by name or ID.
+func (k collection[T]) newDeleteCmd(use, short string) *cobra.Command {
+	var o clientOptions
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			return deleteEach(cmd, k.kind, args, func(ctx context.Context, ref string) (string, error) {
+				obj, err := k.find(ctx, c, ref)
+				if err != nil {
+					return "", err
+				}
+				id := k.id(obj.Value)
+				return id, k.del(c, ctx, id)
+			})
+		},
+	}
+	addClientFlags(cmd, &o)
+	return cmd
 }
 
 // showAttrs prints one object: as the server sent it with -o json, else

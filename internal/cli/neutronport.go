@@ -102,7 +102,7 @@ func (f *portFlags) attrs(ctx context.Context, cmd *cobra.Command, c *client.Cli
 			}
 			ip := map[string]string{}
 			if kv["subnet"] != "" {
-				sub, err := findSubnet(ctx, c, kv["subnet"])
+				sub, err := subnets().find(ctx, c, kv["subnet"])
 				if err != nil {
 					return nil, fmt.Errorf("--fixed-ip %s: %w", s, err)
 				}
@@ -132,7 +132,7 @@ func newPortCreateCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			n, err := findNetwork(ctx, c, network)
+			n, err := networks().find(ctx, c, network)
 			if err != nil {
 				return err
 			}
@@ -193,7 +193,7 @@ func newNeutronPortListCmd() *cobra.Command {
 					return err
 				}
 				if kv["subnet"] != "" {
-					sub, err := findSubnet(ctx, c, kv["subnet"])
+					sub, err := subnets().find(ctx, c, kv["subnet"])
 					if err != nil {
 						return fmt.Errorf("--fixed-ip %s: %w", s, err)
 					}
@@ -227,25 +227,7 @@ func newNeutronPortListCmd() *cobra.Command {
 }
 
 func newNeutronPortShowCmd() *cobra.Command {
-	var o clientOptions
-	cmd := &cobra.Command{
-		Use:   "show PORT",
-		Short: "Show a port (by name or ID)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			p, err := findPort(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
-			return showAttrs(cmd.OutOrStdout(), &o, p.Attrs)
-		},
-	}
-	addClientFlags(cmd, &o)
-	return cmd
+	return ports().newShowCmd("show PORT", "Show a port (by name or ID)")
 }
 
 func newPortSetCmd() *cobra.Command {
@@ -257,37 +239,10 @@ func newPortSetCmd() *cobra.Command {
 		Short: "Change a port's attributes (by name or ID) and show it; --host binds it there",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			p, err := findPort(ctx, c, args[0])
-			if err != nil {
-				return err
-			}
-			a, err := f.attrs(ctx, cmd, c, p.Value.FixedIPs)
-			if err != nil {
-				return err
-			}
-			if cmd.Flags().Changed("name") {
-				a["name"] = name
-			}
-			if len(a) > 0 {
-				if p, err = c.UpdateNeutronPort(ctx, p.Value.ID, a); err != nil {
-					return err
-				}
-			}
-			changed, err := setTags(ctx, c, neutron.Ports, p.Value.ID, f.tags, p.Value.Tags)
-			if err != nil {
-				return err
-			}
-			if changed {
-				if p, err = c.NeutronPort(ctx, p.Value.ID); err != nil {
-					return err
-				}
-			}
-			return showAttrs(cmd.OutOrStdout(), &o, p.Attrs)
+			return ports().runSet(cmd, &o, args[0], name, f.tags,
+				func(ctx context.Context, c *client.Client, p client.NeutronPort) (client.Attrs, error) {
+					return f.attrs(ctx, cmd, c, p.Value.FixedIPs)
+				})
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "new name")
@@ -297,25 +252,6 @@ func newPortSetCmd() *cobra.Command {
 }
 
 func newPortDeleteCmd() *cobra.Command {
-	var o clientOptions
-	cmd := &cobra.Command{
-		Use:   "delete PORT [PORT ...]",
-		Short: "Delete ports (by name or ID): a bound port's VF is released and reset, its addresses freed",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			return deleteEach(cmd, "port", args, func(ctx context.Context, ref string) (string, error) {
-				p, err := findPort(ctx, c, ref)
-				if err != nil {
-					return "", err
-				}
-				return p.Value.ID, c.DeleteNeutronPort(ctx, p.Value.ID)
-			})
-		},
-	}
-	addClientFlags(cmd, &o)
-	return cmd
+	return ports().newDeleteCmd("delete PORT [PORT ...]",
+		"Delete ports (by name or ID): a bound port's VF is released and reset, its addresses freed")
 }

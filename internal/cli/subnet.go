@@ -107,7 +107,7 @@ func newSubnetCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			n, err := findNetwork(ctx, c, network)
+			n, err := networks().find(ctx, c, network)
 			if err != nil {
 				return err
 			}
@@ -139,7 +139,7 @@ func newSubnetCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if s, err = subnetWithTags(ctx, c, s, f.tags); err != nil {
+			if s, err = subnets().withTags(ctx, c, s, f.tags); err != nil {
 				return err
 			}
 			return showAttrs(cmd.OutOrStdout(), &o, s.Attrs)
@@ -156,15 +156,6 @@ func newSubnetCreateCmd() *cobra.Command {
 	addSubnetFlags(cmd, &f, true)
 	addClientFlags(cmd, &o)
 	return cmd
-}
-
-// subnetWithTags sets s's tags as the flags ask and returns s as it then is.
-func subnetWithTags(ctx context.Context, c *client.Client, s client.Subnet, t tagFlags) (client.Subnet, error) {
-	changed, err := setTags(ctx, c, neutron.Subnets, s.Value.ID, t, s.Value.Tags)
-	if err != nil || !changed {
-		return s, err
-	}
-	return c.Subnet(ctx, s.Value.ID)
 }
 
 func newSubnetListCmd() *cobra.Command {
@@ -220,25 +211,7 @@ func newSubnetListCmd() *cobra.Command {
 }
 
 func newSubnetShowCmd() *cobra.Command {
-	var o clientOptions
-	cmd := &cobra.Command{
-		Use:   "show SUBNET",
-		Short: "Show a subnet (by name or ID)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			s, err := findSubnet(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
-			return showAttrs(cmd.OutOrStdout(), &o, s.Attrs)
-		},
-	}
-	addClientFlags(cmd, &o)
-	return cmd
+	return subnets().newShowCmd("show SUBNET", "Show a subnet (by name or ID)")
 }
 
 func newSubnetSetCmd() *cobra.Command {
@@ -251,46 +224,25 @@ func newSubnetSetCmd() *cobra.Command {
 		Short: "Change a subnet's attributes (by name or ID) and show it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			s, err := findSubnet(ctx, c, args[0])
-			if err != nil {
-				return err
-			}
-			// As openstack subnet set: new pools and name servers are added
-			// to the subnet's, unless --no-allocation-pool or
-			// --no-dns-nameservers drop those first.
-			var pools []neutron.AllocationPool
-			var dns []string
-			if noPools {
-				pools = []neutron.AllocationPool{}
-			} else if len(f.pools) > 0 {
-				pools = s.Value.AllocationPools
-			}
-			if noDNS {
-				dns = []string{}
-			} else if len(f.dns) > 0 {
-				dns = s.Value.DNSNameservers
-			}
-			a, err := f.attrs(cmd, false, pools, dns)
-			if err != nil {
-				return err
-			}
-			if cmd.Flags().Changed("name") {
-				a["name"] = name
-			}
-			if len(a) > 0 {
-				if s, err = c.UpdateSubnet(ctx, s.Value.ID, a); err != nil {
-					return err
-				}
-			}
-			if s, err = subnetWithTags(ctx, c, s, f.tags); err != nil {
-				return err
-			}
-			return showAttrs(cmd.OutOrStdout(), &o, s.Attrs)
+			return subnets().runSet(cmd, &o, args[0], name, f.tags,
+				func(_ context.Context, _ *client.Client, s client.Subnet) (client.Attrs, error) {
+					// As openstack subnet set: new pools and name servers are
+					// added to the subnet's, unless --no-allocation-pool or
+					// --no-dns-nameservers drop those first.
+					var pools []neutron.AllocationPool
+					var dns []string
+					if noPools {
+						pools = []neutron.AllocationPool{}
+					} else if len(f.pools) > 0 {
+						pools = s.Value.AllocationPools
+					}
+					if noDNS {
+						dns = []string{}
+					} else if len(f.dns) > 0 {
+						dns = s.Value.DNSNameservers
+					}
+					return f.attrs(cmd, false, pools, dns)
+				})
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "new name")
@@ -302,25 +254,6 @@ func newSubnetSetCmd() *cobra.Command {
 }
 
 func newSubnetDeleteCmd() *cobra.Command {
-	var o clientOptions
-	cmd := &cobra.Command{
-		Use:   "delete SUBNET [SUBNET ...]",
-		Short: "Delete subnets (by name or ID); a subnet a port has an address from cannot be deleted",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			return deleteEach(cmd, "subnet", args, func(ctx context.Context, ref string) (string, error) {
-				s, err := findSubnet(ctx, c, ref)
-				if err != nil {
-					return "", err
-				}
-				return s.Value.ID, c.DeleteSubnet(ctx, s.Value.ID)
-			})
-		},
-	}
-	addClientFlags(cmd, &o)
-	return cmd
+	return subnets().newDeleteCmd("delete SUBNET [SUBNET ...]",
+		"Delete subnets (by name or ID); a subnet a port has an address from cannot be deleted")
 }
