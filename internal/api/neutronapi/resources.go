@@ -51,35 +51,27 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, c neutron.Caller)
 	var page neutron.Page
 	switch res {
 	case neutron.Networks:
-		objs, err := h.store.Networks(r.Context(), c)
-		if err != nil {
-			return err
-		}
-		page, err = neutron.Apply(q, c, objs, link)
-		if err != nil {
-			return err
-		}
+		page, err = listPage(r.Context(), c, q, link, h.store.Networks)
 	case neutron.Subnets:
-		objs, err := h.store.Subnets(r.Context(), c)
-		if err != nil {
-			return err
-		}
-		page, err = neutron.Apply(q, c, objs, link)
-		if err != nil {
-			return err
-		}
+		page, err = listPage(r.Context(), c, q, link, h.store.Subnets)
 	default:
-		objs, err := h.store.NeutronPorts(r.Context(), c)
-		if err != nil {
-			return err
-		}
-		page, err = neutron.Apply(q, c, objs, link)
-		if err != nil {
-			return err
-		}
+		page, err = listPage(r.Context(), c, q, link, h.store.NeutronPorts)
+	}
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, page.Body(res))
 	return nil
+}
+
+// listPage reads the objects c may see and applies q to them.
+func listPage[T any](ctx context.Context, c neutron.Caller, q neutron.Query, link string,
+	read func(context.Context, neutron.Caller) ([]T, error)) (neutron.Page, error) {
+	objs, err := read(ctx, c)
+	if err != nil {
+		return neutron.Page{}, err
+	}
+	return neutron.Apply(q, c, objs, link)
 }
 
 func (h *Handler) show(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
@@ -127,46 +119,20 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, c neutron.Calle
 	var objs []any
 	switch res {
 	case neutron.Networks:
-		reqs, err := neutron.DecodeNetworks(body, neutron.Create)
-		if err != nil {
-			return err
-		}
-		ns, err := h.store.CreateNetworks(ctx, c, reqs)
-		if err != nil {
-			return err
-		}
-		for _, n := range ns {
-			objs = append(objs, n)
-		}
+		objs, err = createAll(ctx, c, body, neutron.DecodeNetworks, h.store.CreateNetworks, nil)
 	case neutron.Subnets:
-		reqs, err := neutron.DecodeSubnets(body, neutron.Create)
-		if err != nil {
-			return err
-		}
-		ss, err := h.store.CreateSubnets(ctx, c, reqs)
-		if err != nil {
-			return err
-		}
-		for _, s := range ss {
-			objs = append(objs, s)
-		}
+		objs, err = createAll(ctx, c, body, neutron.DecodeSubnets, h.store.CreateSubnets, nil)
 	default:
-		reqs, err := neutron.DecodePorts(body, neutron.Create)
-		if err != nil {
-			return err
-		}
-		ps, err := h.store.CreateNeutronPorts(ctx, c, reqs)
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			if p.HostID != "" {
-				if p, err = h.bindPort(ctx, p); err != nil {
-					return err
+		objs, err = createAll(ctx, c, body, neutron.DecodePorts, h.store.CreateNeutronPorts,
+			func(ctx context.Context, p neutron.Port) (neutron.Port, error) {
+				if p.HostID != "" {
+					return h.bindPort(ctx, p)
 				}
-			}
-			objs = append(objs, p)
-		}
+				return p, nil
+			})
+	}
+	if err != nil {
+		return err
 	}
 	if !isBulk(body, res) {
 		return writeMember(w, http.StatusCreated, c, res, objs[0], nil)
@@ -179,6 +145,32 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, c neutron.Calle
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{string(res): out})
 	return nil
+}
+
+// createAll decodes a create body (one member or a bulk collection),
+// creates its objects and passes each through then, when given.
+func createAll[R, T any](ctx context.Context, c neutron.Caller, body []byte,
+	decode func([]byte, neutron.Op) ([]R, error),
+	create func(context.Context, neutron.Caller, []R) ([]T, error),
+	then func(context.Context, T) (T, error)) ([]any, error) {
+	reqs, err := decode(body, neutron.Create)
+	if err != nil {
+		return nil, err
+	}
+	created, err := create(ctx, c, reqs)
+	if err != nil {
+		return nil, err
+	}
+	var objs []any
+	for _, o := range created {
+		if then != nil {
+			if o, err = then(ctx, o); err != nil {
+				return nil, err
+			}
+		}
+		objs = append(objs, o)
+	}
+	return objs, nil
 }
 
 func (h *Handler) update(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
@@ -198,19 +190,11 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, c neutron.Calle
 	var obj any
 	switch res {
 	case neutron.Networks:
-		reqs, err := neutron.DecodeNetworks(body, neutron.Update)
-		if err != nil {
-			return err
-		}
-		if obj, err = h.store.UpdateNetwork(ctx, c, id, reqs[0], rev); err != nil {
+		if obj, err = updateOne(ctx, c, id, body, rev, neutron.DecodeNetworks, h.store.UpdateNetwork); err != nil {
 			return err
 		}
 	case neutron.Subnets:
-		reqs, err := neutron.DecodeSubnets(body, neutron.Update)
-		if err != nil {
-			return err
-		}
-		if obj, err = h.store.UpdateSubnet(ctx, c, id, reqs[0], rev); err != nil {
+		if obj, err = updateOne(ctx, c, id, body, rev, neutron.DecodeSubnets, h.store.UpdateSubnet); err != nil {
 			return err
 		}
 	default:
@@ -230,6 +214,17 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, c neutron.Calle
 		obj = p
 	}
 	return writeMember(w, http.StatusOK, c, res, obj, nil)
+}
+
+// updateOne decodes an update body and applies it to object id.
+func updateOne[R, T any](ctx context.Context, c neutron.Caller, id string, body []byte, rev *int,
+	decode func([]byte, neutron.Op) ([]R, error),
+	update func(context.Context, neutron.Caller, string, R, *int) (T, error)) (any, error) {
+	reqs, err := decode(body, neutron.Update)
+	if err != nil {
+		return nil, err
+	}
+	return update(ctx, c, id, reqs[0], rev)
 }
 
 func (h *Handler) delete(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
