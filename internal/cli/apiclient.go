@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,6 +74,20 @@ func (o *clientOptions) show(w io.Writer, v any) error {
 		rows = append(rows, []string{k, cell(m[k])})
 	}
 	return printTable(w, []string{"Property", "Value"}, rows)
+}
+
+// runShow is the body of the verbs that make one call and show the object
+// the server answers with.
+func runShow[T any](cmd *cobra.Command, o *clientOptions, call func(context.Context, *client.Client) (T, error)) error {
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	v, err := call(cmd.Context(), c)
+	if err != nil {
+		return err
+	}
+	return o.show(cmd.OutOrStdout(), v)
 }
 
 // list prints a list: JSON with -o json, else a table of rows.

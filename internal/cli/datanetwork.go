@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vfnet/internal/api"
+	"vfnet/internal/client"
 	"vfnet/internal/model"
 )
 
@@ -51,20 +53,14 @@ func newDNAddCmd() *cobra.Command {
 		Short: "Add a data network (a physical network)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			rs, err := parseRanges(ranges)
-			if err != nil {
-				return err
-			}
-			d, err := c.CreateDataNetwork(cmd.Context(), api.CreateDataNetworkRequest{Name: args[0],
-				NetworkType: model.NetworkType(args[1]), MTU: mtu, Description: desc, SegmentRanges: rs})
-			if err != nil {
-				return err
-			}
-			return o.show(cmd.OutOrStdout(), d)
+			return runShow(cmd, &o, func(ctx context.Context, c *client.Client) (model.DataNetwork, error) {
+				rs, err := parseRanges(ranges)
+				if err != nil {
+					return model.DataNetwork{}, err
+				}
+				return c.CreateDataNetwork(ctx, api.CreateDataNetworkRequest{Name: args[0],
+					NetworkType: model.NetworkType(args[1]), MTU: mtu, Description: desc, SegmentRanges: rs})
+			})
 		},
 	}
 	addClientFlags(cmd, &o)
@@ -107,15 +103,9 @@ func newDNShowCmd() *cobra.Command {
 		Short: "Show a data network (by name or uuid)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			d, err := c.DataNetwork(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return o.show(cmd.OutOrStdout(), d)
+			return runShow(cmd, &o, func(ctx context.Context, c *client.Client) (model.DataNetwork, error) {
+				return c.DataNetwork(ctx, args[0])
+			})
 		},
 	}
 	addClientFlags(cmd, &o)
@@ -132,29 +122,23 @@ func newDNModifyCmd() *cobra.Command {
 		Short: "Change a data network's MTU, description or segment ranges",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			var p model.DataNetworkPatch
-			if cmd.Flags().Changed("mtu") {
-				p.MTU = &mtu
-			}
-			if cmd.Flags().Changed("description") {
-				p.Description = &desc
-			}
-			if cmd.Flags().Changed("segment-range") {
-				rs, err := parseRanges(ranges)
-				if err != nil {
-					return err
+			return runShow(cmd, &o, func(ctx context.Context, c *client.Client) (model.DataNetwork, error) {
+				var p model.DataNetworkPatch
+				if cmd.Flags().Changed("mtu") {
+					p.MTU = &mtu
 				}
-				p.SegmentRanges = &rs
-			}
-			d, err := c.ModifyDataNetwork(cmd.Context(), args[0], p)
-			if err != nil {
-				return err
-			}
-			return o.show(cmd.OutOrStdout(), d)
+				if cmd.Flags().Changed("description") {
+					p.Description = &desc
+				}
+				if cmd.Flags().Changed("segment-range") {
+					rs, err := parseRanges(ranges)
+					if err != nil {
+						return model.DataNetwork{}, err
+					}
+					p.SegmentRanges = &rs
+				}
+				return c.ModifyDataNetwork(ctx, args[0], p)
+			})
 		},
 	}
 	addClientFlags(cmd, &o)

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"vfnet/internal/client"
 	"vfnet/internal/model"
 )
 
@@ -49,15 +51,9 @@ func newHostShowCmd() *cobra.Command {
 		Short: "Show a host",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			h, err := c.Host(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return o.show(cmd.OutOrStdout(), h)
+			return runShow(cmd, &o, func(ctx context.Context, c *client.Client) (model.Host, error) {
+				return c.Host(ctx, args[0])
+			})
 		},
 	}
 	addClientFlags(cmd, &o)
@@ -71,15 +67,9 @@ func newHostLockCmd() *cobra.Command {
 		Short: "Lock a host so that its interfaces can be configured",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			h, err := c.LockHost(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return o.show(cmd.OutOrStdout(), h)
+			return runShow(cmd, &o, func(ctx context.Context, c *client.Client) (model.Host, error) {
+				return c.LockHost(ctx, args[0])
+			})
 		},
 	}
 	addClientFlags(cmd, &o)
@@ -94,15 +84,9 @@ func newHostUnlockCmd() *cobra.Command {
 		Short: "Unlock a host once its agent reports the configuration applied",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			var h model.Host
-			if h, err = c.UnlockHost(cmd.Context(), args[0], force); err != nil {
-				return err
-			}
-			return o.show(cmd.OutOrStdout(), h)
+			return runShow(cmd, &o, func(ctx context.Context, c *client.Client) (model.Host, error) {
+				return c.UnlockHost(ctx, args[0], force)
+			})
 		},
 	}
 	addClientFlags(cmd, &o)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -116,15 +117,9 @@ func newProjectCreateCmd() *cobra.Command {
 		Example: "  vfnet project create demo --description 'the demo team'",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			p, err := c.CreateProject(cmd.Context(), args[0], description)
-			if err != nil {
-				return err
-			}
-			return o.show(cmd.OutOrStdout(), p)
+			return runShow(cmd, &o, func(ctx context.Context, c *client.Client) (client.Project, error) {
+				return c.CreateProject(ctx, args[0], description)
+			})
 		},
 	}
 	addClientFlags(cmd, &o)

@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"vfnet/internal/client"
+	"vfnet/internal/store"
 )
 
 func newIfDataNetworkCmds() []*cobra.Command {
@@ -17,15 +21,9 @@ func newIfDNAssignCmd() *cobra.Command {
 		Short: "Attach an interface of a locked host to a data network",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			a, err := c.Assign(cmd.Context(), args[0], args[1], args[2])
-			if err != nil {
-				return err
-			}
-			return o.show(cmd.OutOrStdout(), a)
+			return runShow(cmd, &o, func(ctx context.Context, c *client.Client) (store.Assignment, error) {
+				return c.Assign(ctx, args[0], args[1], args[2])
+			})
 		},
 	}
 	addClientFlags(cmd, &o)

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"vfnet/internal/api"
+	"vfnet/internal/client"
 	"vfnet/internal/model"
 )
 
@@ -90,15 +92,9 @@ func newIfShowCmd() *cobra.Command {
 		Short: "Show an interface (by name or uuid)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			i, err := c.Interface(cmd.Context(), args[0], args[1])
-			if err != nil {
-				return err
-			}
-			return o.show(cmd.OutOrStdout(), i)
+			return runShow(cmd, &o, func(ctx context.Context, c *client.Client) (model.Interface, error) {
+				return c.Interface(ctx, args[0], args[1])
+			})
 		},
 	}
 	addClientFlags(cmd, &o)
@@ -171,15 +167,9 @@ func newIfModifyCmd() *cobra.Command {
   vfnet host-if-modify compute-0 enp59s0f0 -c pci-sriov -N 8 --vf-driver netdevice -n sriov0`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			i, err := c.ModifyInterface(cmd.Context(), args[0], args[1], f.patch(cmd))
-			if err != nil {
-				return err
-			}
-			return o.show(cmd.OutOrStdout(), i)
+			return runShow(cmd, &o, func(ctx context.Context, c *client.Client) (model.Interface, error) {
+				return c.ModifyInterface(ctx, args[0], args[1], f.patch(cmd))
+			})
 		},
 	}
 	addClientFlags(cmd, &o)
@@ -197,27 +187,21 @@ func newIfAddCmd() *cobra.Command {
   vfnet host-if-add compute-0 vlan10 vlan enp59s0f1 -V 10 -c data`,
 		Args: cobra.MinimumNArgs(4),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			p := f.patch(cmd)
-			req := api.AddInterfaceRequest{Name: args[1], Type: model.IfType(args[2]), Uses: args[3:],
-				SRIOVNumVFs: f.numvfs, MTU: f.mtu, MaxTxRate: f.maxTxRate, VLANID: f.vlanID}
-			if p.Class != nil {
-				req.Class = *p.Class
-			}
-			if p.SRIOVVFDriver != nil {
-				req.SRIOVVFDriver = *p.SRIOVVFDriver
-			}
-			if p.AEMode != nil {
-				req.AEMode = *p.AEMode
-			}
-			i, err := c.AddInterface(cmd.Context(), args[0], req)
-			if err != nil {
-				return err
-			}
-			return o.show(cmd.OutOrStdout(), i)
+			return runShow(cmd, &o, func(ctx context.Context, c *client.Client) (model.Interface, error) {
+				p := f.patch(cmd)
+				req := api.AddInterfaceRequest{Name: args[1], Type: model.IfType(args[2]), Uses: args[3:],
+					SRIOVNumVFs: f.numvfs, MTU: f.mtu, MaxTxRate: f.maxTxRate, VLANID: f.vlanID}
+				if p.Class != nil {
+					req.Class = *p.Class
+				}
+				if p.SRIOVVFDriver != nil {
+					req.SRIOVVFDriver = *p.SRIOVVFDriver
+				}
+				if p.AEMode != nil {
+					req.AEMode = *p.AEMode
+				}
+				return c.AddInterface(ctx, args[0], req)
+			})
 		},
 	}
 	addClientFlags(cmd, &o)

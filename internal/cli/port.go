@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"vfnet/internal/client"
+	"vfnet/internal/model"
 )
 
 func newPortCmds() []*cobra.Command {
@@ -49,15 +53,9 @@ func newPortShowCmd() *cobra.Command {
 		Short: "Show a port (by name, PCI address or uuid)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			p, err := c.Port(cmd.Context(), args[0], args[1])
-			if err != nil {
-				return err
-			}
-			return o.show(cmd.OutOrStdout(), p)
+			return runShow(cmd, &o, func(ctx context.Context, c *client.Client) (model.Port, error) {
+				return c.Port(ctx, args[0], args[1])
+			})
 		},
 	}
 	addClientFlags(cmd, &o)

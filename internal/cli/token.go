@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"context"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"vfnet/internal/api"
+	"vfnet/internal/client"
 )
 
 func newTokenCmd() *cobra.Command {
@@ -27,15 +29,9 @@ func newTokenCreateCmd() *cobra.Command {
   vfnet token create --project admin --role agent --host compute-0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			tok, err := c.CreateToken(cmd.Context(), req)
-			if err != nil {
-				return err
-			}
-			return o.show(cmd.OutOrStdout(), tok)
+			return runShow(cmd, &o, func(ctx context.Context, c *client.Client) (api.NewToken, error) {
+				return c.CreateToken(ctx, req)
+			})
 		},
 	}
 	addClientFlags(cmd, &o)
