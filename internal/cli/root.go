@@ -34,7 +34,7 @@ func newRoot() *cobra.Command {
 		newAgentCmd(),
 		newTokenCmd(),
 		newUserCmd(), newProjectCmd(), newRoleCmd(),
-		newEventListCmd(),
+		newEventListCmd(), newHostAppliedShowCmd(),
 		newDevCmd(),
 	)
 	root.AddCommand(newHostCmds()...)

@@ -218,7 +218,7 @@ func (s *Store) ReportApplied(ctx context.Context, ref string, r Applied) (model
 	if err != nil {
 		return h, fmt.Errorf("applied report of host %s: %w", ref, err)
 	}
-	unsupported, err := json.Marshal(nonNilList(r.Unsupported))
+	unsupported, err := json.Marshal(nonNilList(knownUnsupported(r)))
 	if err != nil {
 		return h, fmt.Errorf("applied report of host %s: %w", ref, err)
 	}
@@ -342,6 +342,28 @@ func reportEvents(r Applied, prevRev int64, prevDigest, digest string) []Event {
 	if r.Revision != prevRev {
 		add(Event{Kind: EventInfo, Object: "host", Message: fmt.Sprintf("revision %d applied: converged=%v, %d sysfs and %d netlink writes in %d passes",
 			r.Revision, r.Converged, r.Writes.Sysfs, r.Writes.Netlink, r.Passes)})
+	}
+	return out
+}
+
+// knownUnsupported is everything the report says the host's drivers lack:
+// Unsupported lists only what its pass learnt, while each PF's Unsupported
+// lists all the agent knows. Keeping only the first would forget igb's
+// missing link state at the next report, and a restarted agent would send it
+// again (found in the lab, lab/workflow).
+func knownUnsupported(r Applied) []agent.Unsupported {
+	out := append([]agent.Unsupported(nil), r.Unsupported...)
+	seen := map[[3]string]bool{}
+	for _, u := range out {
+		seen[[3]string{u.PF, u.Driver, u.Attr}] = true
+	}
+	for _, p := range r.PFs {
+		for _, attr := range p.Unsupported {
+			if k := [3]string{p.PCIAddr, p.Driver, attr}; !seen[k] {
+				seen[k] = true
+				out = append(out, agent.Unsupported{PF: p.PCIAddr, Driver: p.Driver, Attr: attr, Errno: "EOPNOTSUPP"})
+			}
+		}
 	}
 	return out
 }

@@ -379,6 +379,9 @@ func (s *Store) UpdateNeutronPort(ctx context.Context, c neutron.Caller, id stri
 		if err := neutron.CheckSRIOVLimits(sriovLimits(p)); err != nil {
 			return err
 		}
+		if err := checkLinkStateSupported(ctx, t, cur, p); err != nil {
+			return err
+		}
 		if r.HostID.Set {
 			p.HostID = r.HostID.Or("")
 		}
