@@ -216,11 +216,7 @@ func (s *Store) Assignments(ctx context.Context, ref string) ([]Assignment, erro
 func (s *Store) AssignDataNetwork(ctx context.Context, ref, ifRef, dnRef string) (Assignment, error) {
 	var out Assignment
 	err := s.write(ctx, func(t *tx) error {
-		h, c, err := hostAndConfig(ctx, t, ref)
-		if err != nil {
-			return err
-		}
-		cur, err := findInterface(h, c, ifRef)
+		h, c, cur, err := hostInterface(ctx, t, ref, ifRef)
 		if err != nil {
 			return err
 		}
@@ -260,11 +256,7 @@ func (s *Store) AssignDataNetwork(ctx context.Context, ref, ifRef, dnRef string)
 // ref after model.RemoveDataNetwork accepts it.
 func (s *Store) RemoveDataNetwork(ctx context.Context, ref, ifRef, dnRef string) error {
 	return s.write(ctx, func(t *tx) error {
-		h, c, err := hostAndConfig(ctx, t, ref)
-		if err != nil {
-			return err
-		}
-		cur, err := findInterface(h, c, ifRef)
+		h, c, cur, err := hostInterface(ctx, t, ref, ifRef)
 		if err != nil {
 			return err
 		}

@@ -23,6 +23,17 @@ func findInterface(h model.Host, c model.HostConfig, ref string) (model.Interfac
 		"Interface %s not found on host %s: see vfnet host-if-list %s", ref, h.Hostname, h.Hostname)
 }
 
+// hostInterface reads host ref, its configuration and its interface ifRef
+// (uuid or name).
+func hostInterface(ctx context.Context, t *tx, ref, ifRef string) (model.Host, model.HostConfig, model.Interface, error) {
+	h, c, err := hostAndConfig(ctx, t, ref)
+	if err != nil {
+		return h, c, model.Interface{}, err
+	}
+	cur, err := findInterface(h, c, ifRef)
+	return h, c, cur, err
+}
+
 // Interfaces returns host ref's interfaces in creation order, derived
 // fields filled in.
 func (s *Store) Interfaces(ctx context.Context, ref string) ([]model.Interface, error) {
@@ -53,13 +64,7 @@ func (s *Store) AddInterface(ctx context.Context, ref string, in model.Interface
 		if err != nil {
 			return err
 		}
-		if err := saveInterface(ctx, t, h, c, ifc, true); err != nil {
-			return err
-		}
-		if err := bumpRevision(ctx, t, h.ID); err != nil {
-			return err
-		}
-		out, err = reloadInterface(ctx, t, h, ifc.ID)
+		out, err = commitInterface(ctx, t, h, c, ifc, true)
 		return err
 	})
 	return out, err
@@ -70,11 +75,7 @@ func (s *Store) AddInterface(ctx context.Context, ref string, in model.Interface
 func (s *Store) ModifyInterface(ctx context.Context, ref, ifRef string, patch model.InterfacePatch) (model.Interface, error) {
 	var out model.Interface
 	err := s.write(ctx, func(t *tx) error {
-		h, c, err := hostAndConfig(ctx, t, ref)
-		if err != nil {
-			return err
-		}
-		cur, err := findInterface(h, c, ifRef)
+		h, c, cur, err := hostInterface(ctx, t, ref, ifRef)
 		if err != nil {
 			return err
 		}
@@ -82,13 +83,7 @@ func (s *Store) ModifyInterface(ctx context.Context, ref, ifRef string, patch mo
 		if err != nil {
 			return err
 		}
-		if err := saveInterface(ctx, t, h, c, ifc, false); err != nil {
-			return err
-		}
-		if err := bumpRevision(ctx, t, h.ID); err != nil {
-			return err
-		}
-		out, err = reloadInterface(ctx, t, h, ifc.ID)
+		out, err = commitInterface(ctx, t, h, c, ifc, false)
 		return err
 	})
 	return out, err
@@ -98,11 +93,7 @@ func (s *Store) ModifyInterface(ctx context.Context, ref, ifRef string, patch mo
 // network assignments, after model.DeleteInterface accepts it.
 func (s *Store) DeleteInterface(ctx context.Context, ref, ifRef string) error {
 	return s.write(ctx, func(t *tx) error {
-		h, c, err := hostAndConfig(ctx, t, ref)
-		if err != nil {
-			return err
-		}
-		cur, err := findInterface(h, c, ifRef)
+		h, c, cur, err := hostInterface(ctx, t, ref, ifRef)
 		if err != nil {
 			return err
 		}
@@ -114,6 +105,18 @@ func (s *Store) DeleteInterface(ctx context.Context, ref, ifRef string) error {
 		}
 		return bumpRevision(ctx, t, h.ID)
 	})
+}
+
+// commitInterface saves ifc, a rule's answer over c, bumps the host's
+// revision and returns ifc as stored, derived fields filled in.
+func commitInterface(ctx context.Context, t *tx, h model.Host, c model.HostConfig, ifc model.Interface, create bool) (model.Interface, error) {
+	if err := saveInterface(ctx, t, h, c, ifc, create); err != nil {
+		return model.Interface{}, err
+	}
+	if err := bumpRevision(ctx, t, h.ID); err != nil {
+		return model.Interface{}, err
+	}
+	return reloadInterface(ctx, t, h, ifc.ID)
 }
 
 func reloadInterface(ctx context.Context, t *tx, h model.Host, id string) (model.Interface, error) {
