@@ -561,18 +561,25 @@ func testConcurrentCreate(t *testing.T, dsn DSN) {
 		})
 	}
 	wg.Wait()
+	if wins := conflictRaceWins(t, "create", errs); wins != 1 {
+		t.Errorf("%d racing creates of one name succeeded, want 1", wins)
+	}
+}
+
+// conflictRaceWins counts the racing writes that succeeded and fails t for
+// any that failed other than with a conflict.
+func conflictRaceWins(t *testing.T, what string, errs []error) int {
+	t.Helper()
 	wins := 0
 	for _, err := range errs {
 		switch {
 		case err == nil:
 			wins++
 		case !errors.Is(err, model.ErrConflict):
-			t.Errorf("racing create: %v (class %s), want success or conflict", err, model.CodeOf(err))
+			t.Errorf("racing %s: %v (class %s), want success or conflict", what, err, model.CodeOf(err))
 		}
 	}
-	if wins != 1 {
-		t.Errorf("%d racing creates of one name succeeded, want 1", wins)
-	}
+	return wins
 }
 
 // testConcurrentAssign: hosts configured in parallel, each assignment once.
@@ -599,16 +606,7 @@ func testConcurrentAssign(t *testing.T, open opener) {
 		})
 	}
 	wg.Wait()
-	wins := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, model.ErrConflict):
-			t.Errorf("racing assign: %v (class %s), want success or conflict", err, model.CodeOf(err))
-		}
-	}
-	if wins != hosts {
+	if wins := conflictRaceWins(t, "assign", errs); wins != hosts {
 		t.Errorf("%d racing assignments succeeded, want one per host (%d)", wins, hosts)
 	}
 	for i := range hosts {
