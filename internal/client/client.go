@@ -98,15 +98,19 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	return nil
 }
 
-func p(parts ...string) string {
+// escapedPath is prefix followed by parts, each escaped as one path
+// segment: the one way the client builds a request path.
+func escapedPath(prefix string, parts ...string) string {
 	var b strings.Builder
-	b.WriteString("/v1")
+	b.WriteString(prefix)
 	for _, s := range parts {
 		b.WriteByte('/')
 		b.WriteString(url.PathEscape(s))
 	}
 	return b.String()
 }
+
+func p(parts ...string) string { return escapedPath("/v1", parts...) }
 
 // Hosts
 

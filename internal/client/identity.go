@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"net/url"
-	"strings"
 )
 
 // The identity's administration, over its Keystone v3 routes under
@@ -36,15 +34,7 @@ type RoleAssignment struct {
 	Project string `json:"project_id"`
 }
 
-func kp(parts ...string) string {
-	var b strings.Builder
-	b.WriteString("/identity/v3")
-	for _, s := range parts {
-		b.WriteByte('/')
-		b.WriteString(url.PathEscape(s))
-	}
-	return b.String()
-}
+func kp(parts ...string) string { return escapedPath("/identity/v3", parts...) }
 
 // Projects lists the identity's projects.
 func (c *Client) Projects(ctx context.Context) ([]Project, error) {

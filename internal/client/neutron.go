@@ -62,11 +62,7 @@ func neutronError(status int, body []byte) (*Error, bool) {
 }
 
 func v2(res neutron.Resource, parts ...string) string {
-	s := "/v2.0/" + string(res)
-	for _, p := range parts {
-		s += "/" + url.PathEscape(p)
-	}
-	return s
+	return escapedPath("/v2.0/"+string(res), parts...)
 }
 
 // list reads every page of res matching q, following the next links a
