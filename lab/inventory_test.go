@@ -40,7 +40,9 @@ echo 0 > $pf/sriov_numvfs`, IGBAddr)
 // Everything else must be equal: addresses (the guest's igb sits where the
 // simulator's does, see IGBAddr), ids and their pci.ids names, driver, NUMA
 // node, MAC (QEMU is given the simulator's), MTU, speed, link, SR-IOV
-// counts, VF addresses, VF driver, autoprobe.
+// counts, VF addresses, VF driver, autoprobe, and each VF's rtnetlink
+// settings and counters (a fresh igb VF: zero MAC, spoof checking on, VLAN
+// protocol 802.1Q).
 var inventorySkip = []string{
 	"ports.*.name",
 	"ports.*.vfs.*.name",
@@ -53,15 +55,15 @@ type simInventory struct {
 }
 
 // simInventories creates a simulated host with the simulator's igb model on
-// NUMA node 0, as `vfnet sim create` does, and takes its inventory with 0
-// VFs and with 2.
+// NUMA node 0 (`vfnet sim create`) and takes its inventory (`vfnet inventory
+// --sim`) with 0 VFs and with 2.
 func simInventories(ctx context.Context, vfnet, dir string) (simInventory, error) {
 	var s simInventory
 	if out, err := exec.CommandContext(ctx, vfnet, "sim", "create", dir, "--host", "h", "--nic", "igb:1@numa0").CombinedOutput(); err != nil {
 		return s, fmt.Errorf("vfnet sim create: %w\n%s", err, out)
 	}
 	inv := func() ([]byte, error) {
-		out, err := exec.CommandContext(ctx, vfnet, "inventory", "--sysfs", dir+"/sys", "-o", "json").Output()
+		out, err := exec.CommandContext(ctx, vfnet, "inventory", "--sim", dir, "-o", "json").Output()
 		if err != nil {
 			return nil, fmt.Errorf("vfnet inventory of the simulated host: %w", err)
 		}
