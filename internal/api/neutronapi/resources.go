@@ -174,11 +174,7 @@ func createAll[R, T any](ctx context.Context, c neutron.Caller, body []byte,
 }
 
 func (h *Handler) update(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
-	res, err := resource(r)
-	if err != nil {
-		return err
-	}
-	rev, err := ifMatch(r)
+	res, id, rev, err := h.target(r)
 	if err != nil {
 		return err
 	}
@@ -186,7 +182,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, c neutron.Calle
 	if err != nil {
 		return err
 	}
-	ctx, id := r.Context(), r.PathValue("id")
+	ctx := r.Context()
 	var obj any
 	switch res {
 	case neutron.Networks:
@@ -228,15 +224,11 @@ func updateOne[R, T any](ctx context.Context, c neutron.Caller, id string, body 
 }
 
 func (h *Handler) delete(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
-	res, err := resource(r)
+	res, id, rev, err := h.target(r)
 	if err != nil {
 		return err
 	}
-	rev, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	ctx, id := r.Context(), r.PathValue("id")
+	ctx := r.Context()
 	switch res {
 	case neutron.Networks:
 		err = h.store.DeleteNetwork(ctx, c, id, rev)
@@ -296,9 +288,9 @@ func (h *Handler) bindPort(ctx context.Context, p neutron.Port) (neutron.Port, e
 	return p, nil
 }
 
-// Tags: the standard-attr-tag sub-resource.
-
-func (h *Handler) tagTarget(r *http.Request) (neutron.Resource, string, *int, error) {
+// target reads the member a request names: its collection, its id and the
+// If-Match revision it is constrained to.
+func (h *Handler) target(r *http.Request) (neutron.Resource, string, *int, error) {
 	res, err := resource(r)
 	if err != nil {
 		return "", "", nil, err
@@ -307,8 +299,10 @@ func (h *Handler) tagTarget(r *http.Request) (neutron.Resource, string, *int, er
 	return res, r.PathValue("id"), rev, err
 }
 
+// Tags: the standard-attr-tag sub-resource.
+
 func (h *Handler) listTags(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
-	res, id, _, err := h.tagTarget(r)
+	res, id, _, err := h.target(r)
 	if err != nil {
 		return err
 	}
@@ -324,7 +318,7 @@ func (h *Handler) listTags(w http.ResponseWriter, r *http.Request, c neutron.Cal
 }
 
 func (h *Handler) showTag(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
-	res, id, _, err := h.tagTarget(r)
+	res, id, _, err := h.target(r)
 	if err != nil {
 		return err
 	}
@@ -340,7 +334,7 @@ func (h *Handler) showTag(w http.ResponseWriter, r *http.Request, c neutron.Call
 }
 
 func (h *Handler) replaceTags(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
-	res, id, rev, err := h.tagTarget(r)
+	res, id, rev, err := h.target(r)
 	if err != nil {
 		return err
 	}
@@ -361,7 +355,7 @@ func (h *Handler) replaceTags(w http.ResponseWriter, r *http.Request, c neutron.
 }
 
 func (h *Handler) addTag(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
-	res, id, rev, err := h.tagTarget(r)
+	res, id, rev, err := h.target(r)
 	if err != nil {
 		return err
 	}
@@ -377,7 +371,7 @@ func (h *Handler) addTag(w http.ResponseWriter, r *http.Request, c neutron.Calle
 }
 
 func (h *Handler) removeTag(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
-	res, id, rev, err := h.tagTarget(r)
+	res, id, rev, err := h.target(r)
 	if err != nil {
 		return err
 	}
@@ -389,7 +383,7 @@ func (h *Handler) removeTag(w http.ResponseWriter, r *http.Request, c neutron.Ca
 }
 
 func (h *Handler) removeTags(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
-	res, id, rev, err := h.tagTarget(r)
+	res, id, rev, err := h.target(r)
 	if err != nil {
 		return err
 	}
