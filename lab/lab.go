@@ -267,7 +267,17 @@ type BootOptions struct {
 	Cmdline string
 	// IGBMAC is the igb PF's permanent MAC address; "" means 52:54:00:12:34:56.
 	IGBMAC string
+	// SecondIGB adds a second emulated 82576 (SecondIGBAddr, MAC
+	// SecondIGBMAC) on its own unconnected hub: a second PF, e.g. to pass
+	// one through while the other has VFs.
+	SecondIGB bool
 }
+
+// SecondIGBAddr and SecondIGBMAC are the second igb PF's (BootOptions.SecondIGB).
+const (
+	SecondIGBAddr = "0000:3c:00.0"
+	SecondIGBMAC  = "52:54:00:12:34:57"
+)
 
 // IGBAddr and IGBNUMANode are where the guest's igb PF sits: behind a PCIe
 // expander bridge (pxb-pcie, root bus 0x3a) on NUMA node 0, so that its
@@ -287,7 +297,7 @@ func (e Env) BootArgs(initrd string, o BootOptions) []string {
 	if mac == "" {
 		mac = "52:54:00:12:34:56"
 	}
-	return []string{
+	args := []string{
 		"-machine", "q35,kernel-irqchip=split", "-accel", "tcg", "-m", "1G", "-smp", "1",
 		"-object", "memory-backend-ram,id=mem0,size=1G", "-numa", "node,nodeid=0,cpus=0,memdev=mem0",
 		"-nographic", "-no-reboot", "-nic", "none", "-audio", "none",
@@ -303,6 +313,13 @@ func (e Env) BootArgs(initrd string, o BootOptions) []string {
 		"-kernel", e["VMLINUZ"], "-initrd", initrd,
 		"-append", "console=ttyS0 quiet panic=-1 ipv6.disable=1 intel_iommu=on no_timer_check " + o.Cmdline,
 	}
+	if o.SecondIGB {
+		args = append(args,
+			"-device", "pcie-root-port,id=rp3,bus=pxb0,chassis=3,slot=1",
+			"-netdev", "hubport,id=n1,hubid=1",
+			"-device", "igb,netdev=n1,bus=rp3,mac="+SecondIGBMAC+",romfile=")
+	}
+	return args
 }
 
 // Boot runs the guest until it powers off or ctx ends, copying the console
