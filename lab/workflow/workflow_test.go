@@ -513,7 +513,7 @@ func TestWorkflow(t *testing.T) {
 		l.mustVfnet(t, "event-list", "--host", hostName, "--kind", "drift")
 	})
 
-	step(t, "a free VF's own MAC (igbvf's random one) reset at the next pass", func(t *testing.T) {
+	step(t, "a free VF's MAC set by its VF driver (as igbvf's random one) reset at the next pass", func(t *testing.T) {
 		free := (vfIndex + 1) % 4
 		vf, err := os.Readlink(fmt.Sprintf("/sys/bus/pci/devices/%s/virtfn%d", l.pf1.addr, free))
 		if err != nil {
