@@ -1,9 +1,11 @@
 package sched
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"vfnet/internal/model"
 	"vfnet/internal/neutron"
@@ -28,6 +30,9 @@ type Index struct {
 	devs    []dev
 	byAddr  map[addrKey]int32
 	pools   map[poolKey]*pool
+	// oneHost marks PlaceOnHost's throw-away index of one host: no
+	// rankings, no address map, only what tryHost reads.
+	oneHost bool
 }
 
 // addrKey names a device: PCI addresses repeat from host to host.
@@ -192,8 +197,23 @@ func newHost(name string, devs []Device, nodes []HostNode) (*host, error) {
 		h.sockets[node] = socket
 		return nil
 	}
-	seen := make(map[string]bool, len(devs))
-	nodeSet := map[int]bool{}
+	// The first row that repeats an earlier row's address, found by sorting
+	// positions rather than with a map of every address: this runs per bind
+	// (PlaceOnHost).
+	dup := -1
+	if len(devs) > 1 {
+		order := make([]int32, len(devs))
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortStableFunc(order, func(a, b int32) int { return strings.Compare(devs[a].Addr(), devs[b].Addr()) })
+		for k := 1; k < len(order); k++ {
+			if devs[order[k]].Addr() == devs[order[k-1]].Addr() && (dup < 0 || int(order[k]) < dup) {
+				dup = int(order[k])
+			}
+		}
+	}
+	lastNode, lastSocket := -1, -1
 	for i, d := range devs {
 		if d.Host != name {
 			return nil, bad(d, "the row names host %q", d.Host)
@@ -218,27 +238,27 @@ func newHost(name string, devs []Device, nodes []HostNode) (*host, error) {
 		if d.PFAddr == "" {
 			return nil, bad(d, "no PF address")
 		}
-		if seen[d.Addr()] {
+		if i == dup {
 			return nil, bad(d, "listed twice")
 		}
-		seen[d.Addr()] = true
-		if d.NUMANode >= 0 {
-			nodeSet[d.NUMANode] = true
+		if d.NUMANode == lastNode && d.Socket == lastSocket {
+			continue // the previous row said the same
+		}
+		lastNode, lastSocket = d.NUMANode, d.Socket
+		if d.NUMANode >= 0 && !slices.Contains(h.nodes, d.NUMANode) {
+			h.nodes = append(h.nodes, d.NUMANode)
 		}
 		if err := setSocket(d.NUMANode, d.Socket); err != nil {
 			return nil, err
 		}
 	}
 	for _, n := range nodes {
-		if n.Node >= 0 {
-			nodeSet[n.Node] = true
+		if n.Node >= 0 && !slices.Contains(h.nodes, n.Node) {
+			h.nodes = append(h.nodes, n.Node)
 		}
 		if err := setSocket(n.Node, n.Socket); err != nil {
 			return nil, err
 		}
-	}
-	for n := range nodeSet {
-		h.nodes = append(h.nodes, n)
 	}
 	slices.Sort(h.nodes)
 	return h, nil
@@ -246,23 +266,28 @@ func newHost(name string, devs []Device, nodes []HostNode) (*host, error) {
 
 func (ix *Index) addDevices(hid int32, devs []Device) {
 	h := ix.hosts[hid]
-	type gk struct{ iface, pf string }
-	byGroup := map[gk]int32{}
-	sorted := slices.Clone(devs)
-	sort.Slice(sorted, func(a, b int) bool {
-		x, y := sorted[a], sorted[b]
-		if x.PFAddr != y.PFAddr {
-			return x.PFAddr < y.PFAddr
+	// Sorted positions rather than a sorted copy of the rows: a Device is
+	// large, and PlaceOnHost builds this per bind.
+	order := make([]int32, len(devs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := &devs[a], &devs[b]
+		if c := strings.Compare(x.PFAddr, y.PFAddr); c != 0 {
+			return c
 		}
-		if x.Interface != y.Interface {
-			return x.Interface < y.Interface
+		if c := strings.Compare(x.Interface, y.Interface); c != 0 {
+			return c
 		}
-		return x.VFIndex < y.VFIndex
+		return cmp.Compare(x.VFIndex, y.VFIndex)
 	})
-	for _, d := range sorted {
-		k := gk{d.Interface, d.PFAddr}
-		gid, ok := byGroup[k]
-		if !ok {
+	for _, i := range order {
+		d := &devs[i]
+		// The order keeps a group's devices together: a new (interface, PF)
+		// is a new group.
+		gid := int32(len(ix.groups)) - 1
+		if len(h.groups) == 0 || ix.groups[gid].iface != d.Interface || ix.groups[gid].pf != d.PFAddr {
 			node, socket := d.NUMANode, d.Socket
 			if node < 0 {
 				// the socket of an unknown node is unknown too: a device
@@ -272,13 +297,14 @@ func (ix *Index) addDevices(hid int32, devs []Device) {
 			gid = int32(len(ix.groups))
 			ix.groups = append(ix.groups, &group{host: hid, iface: d.Interface, pf: d.PFAddr, class: d.Class,
 				node: node, socket: socket, dns: slices.Clone(d.DataNetworks)})
-			byGroup[k] = gid
 			h.groups = append(h.groups, gid)
 		}
 		g := ix.groups[gid]
 		id := int32(len(ix.devs))
 		ix.devs = append(ix.devs, dev{addr: d.Addr(), vfIndex: int32(d.VFIndex), group: gid, claimed: d.Claimed})
-		ix.byAddr[addrKey{hid, d.Addr()}] = id
+		if ix.byAddr != nil {
+			ix.byAddr[addrKey{hid, d.Addr()}] = id
+		}
 		g.devs = append(g.devs, id)
 		if !d.Claimed {
 			g.free++
@@ -302,7 +328,10 @@ func (ix *Index) addDevices(hid int32, devs []Device) {
 			pk := poolKey{dn, g.class}
 			p := ix.pools[pk]
 			if p == nil {
-				p = &pool{key: pk, hosts: map[int32]bool{}, ranks: map[rkey]*ranking{}}
+				p = &pool{key: pk}
+				if !ix.oneHost {
+					p.hosts, p.ranks = map[int32]bool{}, map[rkey]*ranking{}
+				}
 				ix.pools[pk] = p
 			}
 			if slices.Contains(g.pools, p) {
@@ -313,7 +342,9 @@ func (ix *Index) addDevices(hid int32, devs []Device) {
 			if hp == nil {
 				hp = &hostPool{counts: map[rkey]int{}}
 				h.pools[pk] = hp
-				p.hosts[hid] = true
+				if p.hosts != nil {
+					p.hosts[hid] = true
+				}
 			}
 			hp.groups = append(hp.groups, gid)
 			hp.devices += len(g.devs)
@@ -325,7 +356,9 @@ func (ix *Index) addDevices(hid int32, devs []Device) {
 			}
 		}
 	}
-	ix.rerank(hid)
+	if !ix.oneHost {
+		ix.rerank(hid)
+	}
 }
 
 // rerank puts the host's counts into its pools' rankings, or takes the host

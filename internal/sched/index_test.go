@@ -362,3 +362,43 @@ func TestIndexIncremental(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceOnHostMatchesIndex: the one-host path chooses what Place over the
+// same rows chooses, and what an index of the whole fleet chooses for the
+// named host, refusals and their messages included, on random hosts and
+// requests (claims, NUMA layouts, locked and disabled hosts, pci_slot).
+func TestPlaceOnHostMatchesIndex(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 3))
+	placed := 0
+	for iter := range 3000 {
+		f, nodes := randomFleet(r)
+		host := f[r.IntN(len(f))].Host
+		var rows fleet
+		for _, d := range f {
+			if d.Host == host {
+				rows = append(rows, d)
+			}
+		}
+		req := randomRequest(r, f)
+		req.Host = host
+		if r.IntN(6) == 0 {
+			req.Ports[0].PCISlot = rows[r.IntN(len(rows))].Addr()
+		}
+		got, gerr := PlaceOnHost(rows, nodes, req)
+		want, werr := Place(rows, nodes, req)
+		if !cmp.Equal(got, want) || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+			t.Fatalf("iteration %d: on %s's rows, request %+v:\nPlaceOnHost %+v, %v\nPlace       %+v, %v", iter, host, req, got, gerr, want, werr)
+		}
+		fleetWide, ferr := Place(f, nodes, req)
+		if !cmp.Equal(got, fleetWide) || fmt.Sprint(gerr) != fmt.Sprint(ferr) {
+			t.Fatalf("iteration %d: request %+v:\nPlaceOnHost over %s's rows %+v, %v\nPlace over the fleet      %+v, %v", iter, req, host, got, gerr, fleetWide, ferr)
+		}
+		if gerr == nil {
+			placed++
+		}
+	}
+	// Both outcomes must be common, or the comparison proves little.
+	if placed < 250 || placed > 2750 {
+		t.Fatalf("%d of 3000 random requests placed: the random cases do not exercise both placements and refusals", placed)
+	}
+}

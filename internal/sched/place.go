@@ -88,6 +88,49 @@ func Place(devs []Device, nodes []HostNode, r Request) (Placement, error) {
 	return ix.Place(r)
 }
 
+// PlaceOnHost is Place over a snapshot of one host's rows, r.Host naming
+// that host: what a store that found a candidate host itself pays per bind.
+// It builds only the host's groups (no rankings, no address map) and runs
+// the same matching, so it returns what Place returns; anything else (a
+// refusal and its message, a pci_slot, rows of other hosts, rows Place
+// would refuse) is Place's own answer.
+func PlaceOnHost(devs []Device, nodes []HostNode, r Request) (Placement, error) {
+	if r.Host == "" || len(devs) == 0 {
+		return Place(devs, nodes, r)
+	}
+	for _, p := range r.Ports {
+		if p.PCISlot != "" {
+			return Place(devs, nodes, r)
+		}
+	}
+	for i := range devs {
+		if devs[i].Host != r.Host {
+			return Place(devs, nodes, r)
+		}
+	}
+	var buf [4]HostNode
+	mine := buf[:0]
+	for _, n := range nodes {
+		if n.Host == r.Host {
+			mine = append(mine, n)
+		}
+	}
+	h, err := newHost(r.Host, devs, mine)
+	if err != nil || !h.schedulable() {
+		return Place(devs, nodes, r)
+	}
+	ix := &Index{hosts: []*host{h}, pools: map[poolKey]*pool{}, devs: make([]dev, 0, len(devs)), oneHost: true}
+	ix.addDevices(0, devs)
+	ports, err := ix.resolve(r)
+	if err != nil {
+		return Place(devs, nodes, r)
+	}
+	if out, _, ok := ix.tryHost(0, ports, r.Node); ok {
+		return out, nil
+	}
+	return Place(devs, nodes, r)
+}
+
 // portReq is a port resolved against the index.
 type portReq struct {
 	Port

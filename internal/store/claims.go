@@ -60,11 +60,31 @@ const (
 		WHERE physnet = ? AND class = ? AND claimed = FALSE AND host_id > ?
 		ORDER BY host_id LIMIT 1`
 	qDevicesOfHost = `SELECT pciaddr, physnet, class, ifname, pf_pciaddr, vf_index, numa_node, socket, vendor_info, pf_mac, claimed
-		FROM sched_devices WHERE host_id = ?`
+		FROM sched_devices WHERE host_id = ? ORDER BY pciaddr, physnet`
 	qClaimsOfHost = `SELECT pciaddr, pf_pciaddr, vf_index, ifname, physnet, port_id, instance_id, state, revision
 		FROM vf_claims WHERE host_id = ?`
 	qClaimOfPort = `SELECT host_id, pciaddr FROM vf_claims WHERE port_id = ?`
+	// qClaimPort: the port to claim for, with its network's physical
+	// network and VLAN (the derived table keeps nportColumns unambiguous).
+	qClaimPort = `SELECT ` + nportColumns + `, n.physical_network, n.segmentation_id
+		FROM neutron_ports JOIN (SELECT id AS net_id, physical_network, segmentation_id FROM neutron_networks) n
+		ON n.net_id = network_id WHERE id = ?`
+	qFixedIPsOfPort = `SELECT subnet_id, ip_address FROM neutron_ip_allocations WHERE port_id = ? ORDER BY position`
+	// The writes of a claim, by primary key.
+	qPublishClaims = `UPDATE hosts SET revision = revision + 1, updated_at = ? WHERE id = ? RETURNING revision`
+	qInsertClaim   = `INSERT INTO vf_claims (host_id, pciaddr, pf_pciaddr, vf_index, ifname, physnet, port_id, instance_id,
+			state, revision, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qMarkClaimed = `UPDATE sched_devices SET claimed = TRUE WHERE host_id = ? AND pciaddr = ?`
+	qBindPort    = `UPDATE neutron_ports SET host_id = ?, vif_type = ?, vif_details = ?, profile = ?, mac_address = ?,
+		device_id = ?, device_owner = ?, status = ?, revision_number = ?, updated_at = ? WHERE id = ?`
 )
+
+// hotStatements are the statements prepared once on SQLite (Store.prepare):
+// every statement of a claim transaction.
+func hotStatements() []string {
+	return []string{qClaimPort, qNextFreeHostOnNode, qNextFreeHost, qHostByRef, qDevicesOfHost, qPublishClaims,
+		qInsertClaim, qMarkClaimed, qBindPort, qFixedIPsOfPort}
+}
 
 // hot turns a query with SQLite's INDEXED BY (which pins the partial index:
 // architecture.md has the planner trap it avoids) into the dialect's.
@@ -147,8 +167,7 @@ func pciID(name string) string {
 // programs the VF.
 func publishClaims(ctx context.Context, t *tx, hostID string) (int64, error) {
 	var rev int64
-	err := t.queryRow(ctx, `UPDATE hosts SET revision = revision + 1, updated_at = ? WHERE id = ? RETURNING revision`,
-		nanos(t.now), hostID).Scan(&rev)
+	err := t.queryRow(ctx, qPublishClaims, nanos(t.now), hostID).Scan(&rev)
 	if err != nil {
 		return 0, fmt.Errorf("publish claims of host %s: %w", hostID, err)
 	}
@@ -171,22 +190,59 @@ func (p claimPort) sched() sched.Port {
 	return sched.Port{ID: p.port.ID, VNICType: p.port.VNICType, PhysicalNetwork: p.physnet, Policy: sched.Policy(pol), PCISlot: p.pciSlot}
 }
 
-// readClaimPort reads port id and its network.
+// readClaimPort reads port id's row and its network's physical network and
+// VLAN, in one query. The port's fixed IPs and tags are not read: a claim
+// writes only the binding columns, and a caller that answers with the port
+// adds them (portLists).
 func readClaimPort(ctx context.Context, t *tx, id string) (claimPort, error) {
-	p, err := getNeutronPort(ctx, t, neutron.Caller{Admin: true}, id)
+	var cp claimPort
+	p, err := scanNeutronPort(scanWith{t.queryRow(ctx, qClaimPort, id), []any{&cp.physnet, &cp.vlan}})
+	if errors.Is(err, sql.ErrNoRows) {
+		return cp, neutron.PortNotFound(id)
+	}
 	if err != nil {
-		return claimPort{}, err
+		return cp, fmt.Errorf("claim for port %s: %w", id, err)
 	}
-	cp := claimPort{port: p}
-	var seg int
-	if err := t.queryRow(ctx, `SELECT physical_network, segmentation_id FROM neutron_networks WHERE id = ?`, p.NetworkID).Scan(&cp.physnet, &seg); err != nil {
-		return cp, fmt.Errorf("claim for port %s: read network %s: %w", id, p.NetworkID, err)
-	}
-	cp.vlan = seg
+	cp.port = p
 	if s, ok := p.Profile["pci_slot"].(string); ok {
 		cp.pciSlot = s
 	}
 	return cp, nil
+}
+
+// scanWith scans a row into a row scanner's columns followed by extra.
+type scanWith struct {
+	row   interface{ Scan(...any) error }
+	extra []any
+}
+
+func (s scanWith) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra...)...) }
+
+// portLists adds port p's fixed IPs and tags, which readClaimPort leaves
+// out, to a port about to be returned to an API caller.
+func portLists(ctx context.Context, t *tx, p *neutron.Port) error {
+	tags, err := neutronTagsOf(ctx, t, neutron.Ports, ` WHERE id = ?`, p.ID)
+	if err != nil {
+		return err
+	}
+	p.Tags = tags[p.ID]
+	rows, err := t.query(ctx, qFixedIPsOfPort, p.ID)
+	if err != nil {
+		return fmt.Errorf("fixed IPs of port %s: %w", p.ID, err)
+	}
+	p.FixedIPs = nil
+	for rows.Next() {
+		var f neutron.FixedIP
+		if err := rows.Scan(&f.SubnetID, &f.IPAddress); err != nil {
+			rows.Close()
+			return fmt.Errorf("fixed IPs of port %s: %w", p.ID, err)
+		}
+		p.FixedIPs = append(p.FixedIPs, f)
+	}
+	if err := closeRows(rows); err != nil {
+		return fmt.Errorf("fixed IPs of port %s: %w", p.ID, err)
+	}
+	return nil
 }
 
 // claimRequest asks for one device per port on one host.
@@ -231,7 +287,7 @@ func claim(ctx context.Context, t *tx, r claimRequest) (claimed, error) {
 		}
 		req.Ports = append(req.Ports, sp)
 	}
-	pl, hostID, err := place(ctx, t, req, r.exclude)
+	pl, info, hostID, err := place(ctx, t, req, r.exclude)
 	if err != nil {
 		return claimed{}, err
 	}
@@ -246,8 +302,7 @@ func claim(ctx context.Context, t *tx, r claimRequest) (claimed, error) {
 		if r.instance != "" {
 			inst = r.instance
 		}
-		_, err := t.exec(ctx, `INSERT INTO vf_claims (host_id, pciaddr, pf_pciaddr, vf_index, ifname, physnet, port_id, instance_id,
-			state, revision, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := t.exec(ctx, qInsertClaim,
 			hostID, d.Addr(), d.PFAddr, vfIndexOf(d), d.Interface, cp.physnet, cp.port.ID, inst, ClaimBound, rev, nanos(t.now))
 		if isUnique(err) {
 			return claimed{}, &lostRace{what: "device " + d.Addr() + " of host " + pl.Host, err: err}
@@ -255,14 +310,10 @@ func claim(ctx context.Context, t *tx, r claimRequest) (claimed, error) {
 		if err != nil {
 			return claimed{}, fmt.Errorf("claim %s of host %s for port %s: %w", d.Addr(), pl.Host, cp.port.ID, err)
 		}
-		if _, err := t.exec(ctx, `UPDATE sched_devices SET claimed = TRUE WHERE host_id = ? AND pciaddr = ?`, hostID, d.Addr()); err != nil {
+		if _, err := t.exec(ctx, qMarkClaimed, hostID, d.Addr()); err != nil {
 			return claimed{}, fmt.Errorf("claim %s of host %s: %w", d.Addr(), pl.Host, err)
 		}
-		var vendor, pfMAC string
-		if err := t.queryRow(ctx, `SELECT vendor_info, pf_mac FROM sched_devices WHERE host_id = ? AND pciaddr = ? AND physnet = ?`,
-			hostID, d.Addr(), cp.physnet).Scan(&vendor, &pfMAC); err != nil {
-			return claimed{}, fmt.Errorf("claim %s of host %s: %w", d.Addr(), pl.Host, err)
-		}
+		vendor, pfMAC := info[i].vendor, info[i].pfMAC
 		var b neutron.Binding
 		if d.Class == model.IfClassPCIPassthrough {
 			b = neutron.BindDirectPhysical(pl.Host, neutron.PF{PCISlot: d.PFAddr, PCIVendorInfo: vendor, PhysicalNetwork: cp.physnet, MACAddress: pfMAC}, cp.vlan)
@@ -297,8 +348,7 @@ func vfIndexOf(d sched.Device) int {
 func writePortBinding(ctx context.Context, t *tx, p *neutron.Port) error {
 	p.RevisionNumber++
 	p.UpdatedAt = neutron.Timestamp{Time: t.now}
-	_, err := t.exec(ctx, `UPDATE neutron_ports SET host_id = ?, vif_type = ?, vif_details = ?, profile = ?, mac_address = ?,
-		device_id = ?, device_owner = ?, status = ?, revision_number = ?, updated_at = ? WHERE id = ?`,
+	_, err := t.exec(ctx, qBindPort,
 		p.HostID, p.VIFType, jsonText(nonNilNeutronMap(p.VIFDetails)), jsonText(nonNilNeutronMap(p.Profile)), p.MACAddress,
 		p.DeviceID, p.DeviceOwner, p.Status, p.RevisionNumber, nanos(t.now), p.ID)
 	if isUnique(err) {
@@ -316,24 +366,24 @@ func writePortBinding(ctx context.Context, t *tx, p *neutron.Port) error {
 // of the first port's physical network, the instance's NUMA node first
 // when it is pinned, so a claim costs O(log fleet) plus the hosts it must
 // skip. It returns the placement and the host's id.
-func place(ctx context.Context, t *tx, req sched.Request, exclude string) (sched.Placement, string, error) {
+func place(ctx context.Context, t *tx, req sched.Request, exclude string) (sched.Placement, []devInfo, string, error) {
 	// sched checks the request (vnic types, policies, physical networks)
 	// before it looks at devices: an empty fleet returns those refusals.
 	if _, err := sched.Place(nil, nil, req); sched.ReasonOf(err) == sched.ReasonInvalid || sched.ReasonOf(err) == sched.ReasonVNICType {
-		return sched.Placement{}, "", err
+		return sched.Placement{}, nil, "", err
 	}
 	if req.Host != "" {
 		h, err := getHost(ctx, t, req.Host)
 		if model.CodeOf(err) == model.ErrNotFound {
-			return sched.Placement{}, "", &sched.Error{Reason: sched.ReasonNoDevice, Port: req.Ports[0].ID,
+			return sched.Placement{}, nil, "", &sched.Error{Reason: sched.ReasonNoDevice, Port: req.Ports[0].ID,
 				Msg: fmt.Sprintf("host %s is not a vfnet host: see vfnet host-list", req.Host)}
 		}
 		if err != nil {
-			return sched.Placement{}, "", err
+			return sched.Placement{}, nil, "", err
 		}
 		req.Host = h.Hostname
-		pl, err := placeOnHost(ctx, t, h, req)
-		return pl, h.ID, err
+		pl, info, err := placeOnHost(ctx, t, h, req)
+		return pl, info, h.ID, err
 	}
 	first := req.Ports[0]
 	class := model.IfClassPCISRIOV
@@ -383,7 +433,7 @@ func place(ctx context.Context, t *tx, req sched.Request, exclude string) (sched
 					break
 				}
 				if err != nil {
-					return sched.Placement{}, "", fmt.Errorf("schedule: next host with a free device on %s: %w", first.PhysicalNetwork, err)
+					return sched.Placement{}, nil, "", fmt.Errorf("schedule: next host with a free device on %s: %w", first.PhysicalNetwork, err)
 				}
 				after = id
 				if visited[id] || id == exclude {
@@ -392,16 +442,16 @@ func place(ctx context.Context, t *tx, req sched.Request, exclude string) (sched
 				visited[id] = true
 				h, err := getHost(ctx, t, id)
 				if err != nil {
-					return sched.Placement{}, "", err
+					return sched.Placement{}, nil, "", err
 				}
 				r := req
 				r.Host = h.Hostname
-				pl, err := placeOnHost(ctx, t, h, r)
+				pl, info, err := placeOnHost(ctx, t, h, r)
 				if err == nil {
-					return pl, id, nil
+					return pl, info, id, nil
 				}
 				if sched.ReasonOf(err) == "" {
-					return sched.Placement{}, "", err
+					return sched.Placement{}, nil, "", err
 				}
 				if miss == nil || closer(err, miss) {
 					miss = err
@@ -416,25 +466,25 @@ func place(ctx context.Context, t *tx, req sched.Request, exclude string) (sched
 		var id string
 		err := t.queryRow(ctx, t.dialect.hot(qNextFreeHost), first.PhysicalNetwork, class, "").Scan(&id)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return sched.Placement{}, "", fmt.Errorf("schedule: a host with a free device on %s: %w", first.PhysicalNetwork, err)
+			return sched.Placement{}, nil, "", fmt.Errorf("schedule: a host with a free device on %s: %w", first.PhysicalNetwork, err)
 		}
 		if err == nil && id != exclude {
 			h, err := getHost(ctx, t, id)
 			if err != nil {
-				return sched.Placement{}, "", err
+				return sched.Placement{}, nil, "", err
 			}
 			r := req
 			r.Host = h.Hostname
-			if _, err := placeOnHost(ctx, t, h, r); sched.ReasonOf(err) != "" {
+			if _, _, err := placeOnHost(ctx, t, h, r); sched.ReasonOf(err) != "" {
 				miss = err
 			}
 		}
 	}
 	if miss != nil {
-		return sched.Placement{}, "", &sched.Error{Reason: sched.ReasonOf(miss), Port: first.ID,
+		return sched.Placement{}, nil, "", &sched.Error{Reason: sched.ReasonOf(miss), Port: first.ID,
 			Msg: fmt.Sprintf("no host can serve the instance's ports; the closest: %s", miss.Error())}
 	}
-	return sched.Placement{}, "", noFreeDevice(ctx, t, first, class, exclude)
+	return sched.Placement{}, nil, "", noFreeDevice(ctx, t, first, class, exclude)
 }
 
 // closer prefers, as the closest miss to report, a host where the ports
@@ -472,53 +522,76 @@ func noFreeDevice(ctx context.Context, t *tx, p sched.Port, class model.IfClass,
 	return &sched.Error{Reason: sched.ReasonNoDevice, Port: p.ID, Msg: msg}
 }
 
-// placeOnHost runs sched.Place over host h's devices.
-func placeOnHost(ctx context.Context, t *tx, h model.Host, req sched.Request) (sched.Placement, error) {
-	devs, err := hostDevices(ctx, t, h)
+// devInfo is what a claim writes of a device that sched does not carry:
+// binding:profile's pci_vendor_info and the PF's MAC.
+type devInfo struct {
+	vendor, pfMAC string
+}
+
+// placeOnHost runs sched.PlaceOnHost over host h's devices and returns, with
+// the placement, the devInfo of each chosen device.
+func placeOnHost(ctx context.Context, t *tx, h model.Host, req sched.Request) (sched.Placement, []devInfo, error) {
+	devs, info, err := hostDevices(ctx, t, h)
 	if err != nil {
-		return sched.Placement{}, err
+		return sched.Placement{}, nil, err
 	}
 	var nodes []sched.HostNode
 	for _, n := range h.NUMANodes {
 		nodes = append(nodes, sched.HostNode{Host: h.Hostname, Node: n.ID, Socket: -1})
 	}
-	return sched.Place(devs, nodes, req)
+	pl, err := sched.PlaceOnHost(devs, nodes, req)
+	if err != nil {
+		return pl, nil, err
+	}
+	chosen := make([]devInfo, len(pl.Devices))
+	for i, d := range pl.Devices {
+		for j := range devs {
+			if devs[j].Addr() == d.Addr() {
+				chosen[i] = info[j]
+				break
+			}
+		}
+	}
+	return pl, chosen, nil
 }
 
 // hostDevices reads host h's schedulable devices as sched takes them, a
-// device serving several physical networks as one.
-func hostDevices(ctx context.Context, t *tx, h model.Host) ([]sched.Device, error) {
+// device serving several physical networks as one, and each one's devInfo.
+func hostDevices(ctx context.Context, t *tx, h model.Host) ([]sched.Device, []devInfo, error) {
 	rows, err := t.query(ctx, qDevicesOfHost, h.ID)
 	if err != nil {
-		return nil, fmt.Errorf("devices of host %s: %w", h.Hostname, err)
+		return nil, nil, fmt.Errorf("devices of host %s: %w", h.Hostname, err)
 	}
-	var out []sched.Device
-	at := map[string]int{}
+	out := make([]sched.Device, 0, 64)
+	info := make([]devInfo, 0, 64)
 	for rows.Next() {
 		var d sched.Device
-		var physnet, vendor, mac string
-		if err := rows.Scan(&d.VFAddr, &physnet, &d.Class, &d.Interface, &d.PFAddr, &d.VFIndex, &d.NUMANode, &d.Socket, &vendor, &mac, &d.Claimed); err != nil {
+		var physnet string
+		var di devInfo
+		if err := rows.Scan(&d.VFAddr, &physnet, &d.Class, &d.Interface, &d.PFAddr, &d.VFIndex, &d.NUMANode, &d.Socket, &di.vendor, &di.pfMAC, &d.Claimed); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("devices of host %s: %w", h.Hostname, err)
-		}
-		if i, ok := at[d.VFAddr]; ok {
-			out[i].DataNetworks = append(out[i].DataNetworks, physnet)
-			continue
+			return nil, nil, fmt.Errorf("devices of host %s: %w", h.Hostname, err)
 		}
 		if d.Class == model.IfClassPCIPassthrough {
 			d.VFAddr, d.VFIndex = "", 0
 		}
+		// Rows come by primary key (host, address, physical network): the
+		// rows of a device that serves several are consecutive.
+		if n := len(out); n > 0 && out[n-1].Addr() == d.Addr() {
+			out[n-1].DataNetworks = append(out[n-1].DataNetworks, physnet)
+			continue
+		}
 		d.Host, d.HostAdmin, d.HostOper, d.DataNetworks = h.Hostname, h.Administrative, h.Operational, []string{physnet}
-		at[d.Addr()] = len(out)
 		out = append(out, d)
+		info = append(info, di)
 	}
 	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("devices of host %s: %w", h.Hostname, err)
+		return nil, nil, fmt.Errorf("devices of host %s: %w", h.Hostname, err)
 	}
 	for i := range out {
 		sort.Strings(out[i].DataNetworks)
 	}
-	return out, nil
+	return out, info, nil
 }
 
 // release releases the device claimed by port id, if any: the claim turns
@@ -779,7 +852,7 @@ func (s *Store) BindNeutronPort(ctx context.Context, in neutron.Port) (neutron.P
 		switch {
 		case err == nil && hostName == cp.port.HostID && (cp.pciSlot == "" || cp.pciSlot == addr) && cp.port.Bound():
 			out = cp.port
-			return nil
+			return portLists(ctx, t, &out)
 		case err == nil:
 			if _, _, err := release(ctx, t, in.ID, ""); err != nil {
 				return err
@@ -804,6 +877,9 @@ func (s *Store) BindNeutronPort(ctx context.Context, in neutron.Port) (neutron.P
 				return err
 			}
 			out = p
+			if err := portLists(ctx, t, &out); err != nil {
+				return err
+			}
 			if h, herr := getHost(ctx, t, host); herr == nil {
 				return addEvents(ctx, t, h, []Event{{Kind: EventError, Object: "port " + p.ID,
 					Message: "binding failed: " + se.Msg}})
@@ -814,7 +890,7 @@ func (s *Store) BindNeutronPort(ctx context.Context, in neutron.Port) (neutron.P
 			return err
 		}
 		out = got.ports[0]
-		return nil
+		return portLists(ctx, t, &out)
 	})
 	if failure != nil && err == nil {
 		s.log.InfoContext(ctx, "binding failed", "port", in.ID, "host", in.HostID, "reason", failure.Error())
