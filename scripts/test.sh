@@ -28,6 +28,9 @@ echo "== go test"
 # -p 2: this is a 2-core machine; the lab's QEMU guest takes one core.
 go test -p 2 -timeout 25m ./...
 
+echo "== tempest: network API tests against vfnet dev (docs/tempest.md)"
+tests/tempest.sh
+
 echo "== fuzz (brief): neutron request decoders and list queries"
 go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 3s ./internal/neutron
 go test -run '^$' -fuzz '^FuzzQuery$' -fuzztime 3s ./internal/neutron

@@ -71,14 +71,16 @@ func neutronMayCreate(c neutron.Caller, r neutron.Resource) error {
 
 // neutronVisibility returns the WHERE clause limiting a table of r to what c may
 // see, and its arguments. Subnets of shared networks are visible to all, as
-// their networks are.
+// their networks are. External networks (router:external) are visible to
+// all too, as Neutron's get_network policy has it (rule:external), but not
+// their subnets unless they are also shared.
 func neutronVisibility(c neutron.Caller, r neutron.Resource) (string, []any) {
 	if c.Admin {
 		return "", nil
 	}
 	switch r {
 	case neutron.Networks:
-		return " WHERE (project_id = ? OR shared = ?)", []any{c.ProjectID, true}
+		return " WHERE (project_id = ? OR shared = ? OR external = ?)", []any{c.ProjectID, true, true}
 	case neutron.Subnets:
 		return " WHERE (project_id = ? OR network_id IN (SELECT id FROM neutron_networks WHERE shared = ?))", []any{c.ProjectID, true}
 	}

@@ -242,6 +242,21 @@ func TestProjectIsolation(t *testing.T) {
 	if nets := b["networks"].([]any); len(nets) != 0 {
 		t.Errorf("bob lists %v, want nothing", nets)
 	}
+	// An external network of the admin's is visible to every project
+	// (Neutron's rule:external); its subnets are not, as it is not shared.
+	c.call(201, "POST", "/v1/datanetworks", c.admin, nil, `{"name":"ext","network_type":"flat"}`)
+	b = c.call(201, "POST", "/v2.0/networks", c.admin, nil,
+		`{"network":{"name":"public","router:external":true,"provider:network_type":"flat","provider:physical_network":"ext"}}`)
+	pub := b["network"].(map[string]any)["id"].(string)
+	c.call(201, "POST", "/v2.0/subnets", c.admin, nil, `{"subnet":{"network_id":"`+pub+`","cidr":"192.0.2.0/24","ip_version":4}}`)
+	b = c.call(200, "GET", "/v2.0/networks?router:external=True", bob, nil, "")
+	if nets := b["networks"].([]any); len(nets) != 1 || nets[0].(map[string]any)["id"] != pub {
+		t.Errorf("bob's external networks: %v, want only %s", nets, pub)
+	}
+	b = c.call(200, "GET", "/v2.0/subnets?network_id="+pub, bob, nil, "")
+	if subs := b["subnets"].([]any); len(subs) != 0 {
+		t.Errorf("bob sees the public network's subnets %v, want none", subs)
+	}
 	// The identity's admin routes are the admin's.
 	c.call(403, "POST", "/identity/v3/projects", bob, nil, `{"project":{"name":"c"}}`)
 	c.call(403, "GET", "/identity/v3/users", bob, nil, "")
