@@ -20,6 +20,8 @@ fi
 
 # The store suite runs on SQLite and on this real PostgreSQL server.
 export VFNET_TEST_POSTGRES="$(scripts/postgres.sh)"
+# The external-Keystone test runs against Debian's real Keystone on loopback.
+export VFNET_TEST_KEYSTONE="$(scripts/keystone.sh)"
 
 echo "== go vet"
 go vet ./...

@@ -17,6 +17,7 @@ import (
 	"vfnet/internal/api"
 	"vfnet/internal/api/keystoneapi"
 	"vfnet/internal/api/neutronapi"
+	"vfnet/internal/keystone"
 	"vfnet/internal/model"
 	"vfnet/internal/store"
 )
@@ -39,6 +40,9 @@ type ServerConfig struct {
 	BootstrapPassword string
 	// Identity configures the Keystone v3-compatible identity at /identity.
 	Identity IdentityConfig
+	// Keystone, when its URL is set, is an external Keystone that /v2.0
+	// validates tokens at; vfnet's own identity is then off.
+	Keystone keystone.Config
 	Logger   *slog.Logger
 	// Now is the store's clock; nil is time.Now.
 	Now func() time.Time
@@ -89,10 +93,28 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	password, err := bootstrapIdentity(ctx, st, cfg)
-	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("server: %w", err)
+	// Keystone v3 under /identity (/ is Neutron's version list), or, with
+	// an external Keystone, a pointer to it.
+	var identity http.Handler
+	var neutronStore neutronapi.Store = st
+	var password string
+	if cfg.Keystone.URL != "" {
+		kcfg := cfg.Keystone
+		kcfg.Log, kcfg.Now = log, cfg.Now
+		v, err := keystone.New(kcfg)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("server: %w", err)
+		}
+		neutronStore = keystoneStore{Store: st, keystone: v}
+		identity = keystoneapi.Disabled(v.URL())
+	} else {
+		if password, err = bootstrapIdentity(ctx, st, cfg); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("server: %w", err)
+		}
+		identity = keystoneapi.New(keystoneapi.Options{Store: st, Log: log, Prefix: IdentityPrefix,
+			PublicURL: cfg.Identity.PublicURL, Region: cfg.Identity.Region, TokenTTL: cfg.Identity.TokenTTL, Now: cfg.Now})
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -103,10 +125,7 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	mux.Handle("/v1/", api.New(st, log))
 	// The Neutron-compatible API: version discovery at / and /v2.0.
 	// Its binding step is the store's claim path (BindNeutronPort).
-	mux.Handle("/", neutronapi.New(neutronapi.Options{Store: st, Log: log, Bind: st.BindNeutronPort}))
-	// Keystone v3 under /identity: / is Neutron's version list.
-	identity := keystoneapi.New(keystoneapi.Options{Store: st, Log: log, Prefix: IdentityPrefix,
-		PublicURL: cfg.Identity.PublicURL, Region: cfg.Identity.Region, TokenTTL: cfg.Identity.TokenTTL, Now: cfg.Now})
+	mux.Handle("/", neutronapi.New(neutronapi.Options{Store: neutronStore, Log: log, Bind: st.BindNeutronPort}))
 	mux.Handle(IdentityPrefix, identity)
 	mux.Handle(IdentityPrefix+"/", identity)
 	s := &Server{
@@ -275,7 +294,11 @@ $VFNET_BOOTSTRAP_TOKEN, or the one in DATA/admin-token (made on first start).
 The server is also a Keystone v3-compatible identity at /identity: the
 auth_url of a clouds.yaml is http://HOST:PORT/identity/v3, user admin in
 project admin (domain Default), whose password is $VFNET_BOOTSTRAP_PASSWORD,
-or the one in DATA/admin-password (made on first start).`,
+or the one in DATA/admin-password (made on first start).
+
+Inside a cloud that runs Keystone, --keystone-url (with vfnet's service
+credentials) makes /v2.0 validate tokens there, cached for --keystone-cache;
+the identity at /identity is then off (docs/identity.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			level := slog.LevelInfo
@@ -285,6 +308,9 @@ or the one in DATA/admin-password (made on first start).`,
 			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			cfg.BootstrapToken = os.Getenv("VFNET_BOOTSTRAP_TOKEN")
 			cfg.BootstrapPassword = os.Getenv("VFNET_BOOTSTRAP_PASSWORD")
+			if cfg.Keystone.Password == "" {
+				cfg.Keystone.Password = os.Getenv("VFNET_KEYSTONE_PASSWORD")
+			}
 			s, err := StartServer(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -301,6 +327,7 @@ or the one in DATA/admin-password (made on first start).`,
 	cmd.Flags().StringVar(&cfg.Identity.PublicURL, "public-url", "", "the server's URL as clients reach it, for the identity's catalog (default: the Host of each request)")
 	cmd.Flags().StringVar(&cfg.Identity.Region, "region", "RegionOne", "region of the catalog's endpoints")
 	cmd.Flags().DurationVar(&cfg.Identity.TokenTTL, "token-ttl", keystoneapi.DefaultTokenTTL, "lifetime of tokens issued by password")
+	addKeystoneFlags(cmd, &cfg.Keystone)
 	return cmd
 }
 

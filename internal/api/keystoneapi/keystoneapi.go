@@ -185,6 +185,17 @@ func (h *Handler) routes() {
 	})
 }
 
+// Disabled answers every identity request of a server that takes its
+// tokens from an external Keystone (vfnet server --keystone-url) with a 404
+// in Keystone's error format that says where to log in.
+func Disabled(keystoneURL string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, r, http.StatusNotFound, map[string]any{"error": map[string]any{
+			"code": http.StatusNotFound, "title": http.StatusText(http.StatusNotFound),
+			"message": "vfnet's own identity is off: this server takes tokens from Keystone at " + keystoneURL + "; log in there"}})
+	})
+}
+
 // TokenHeader and SubjectTokenHeader are Keystone's: the caller's token,
 // and the token a response issues or a request validates.
 const (
