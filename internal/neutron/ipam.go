@@ -3,6 +3,7 @@ package neutron
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 )
 
 // AddrSet is the set of addresses already allocated in one subnet.
@@ -169,4 +170,112 @@ func PlanFixedIPs(networkID string, req Field[[]FixedIP], subnets []Subnet, used
 		}
 	}
 	return out, nil
+}
+
+// AddrRange is an inclusive range of addresses of one family.
+type AddrRange struct {
+	First, Last netip.Addr
+}
+
+func (r AddrRange) String() string { return r.First.String() + "-" + r.Last.String() }
+
+// Contains reports whether a is in r.
+func (r AddrRange) Contains(a netip.Addr) bool { return !a.Less(r.First) && !r.Last.Less(a) }
+
+// Without is what is left of r when a (inside r) is taken: none, one or two
+// ranges, ascending.
+func (r AddrRange) Without(a netip.Addr) []AddrRange {
+	var out []AddrRange
+	if r.First.Less(a) {
+		out = append(out, AddrRange{r.First, a.Prev()})
+	}
+	if a.Less(r.Last) {
+		out = append(out, AddrRange{a.Next(), r.Last})
+	}
+	return out
+}
+
+// FreeRanges is what IPAM may still give in subnet s: its allocation pools
+// without the gateway and the used addresses, ascending, adjacent ranges
+// merged. Its lowest address is NextIP(s, used). A store that keeps these
+// ranges (taking an address out when it allocates it, putting it back with
+// Releasable when it is released) finds the next address without reading
+// the used ones: see FreeView.
+func FreeRanges(s Subnet, used AddrSet) ([]AddrRange, error) {
+	var gw netip.Addr
+	if s.GatewayIP != nil {
+		gw, _ = netip.ParseAddr(*s.GatewayIP)
+	}
+	pools := make([]AddrRange, 0, len(s.AllocationPools))
+	for _, p := range s.AllocationPools {
+		lo, err1 := netip.ParseAddr(p.Start)
+		hi, err2 := netip.ParseAddr(p.End)
+		if err1 != nil || err2 != nil || hi.Less(lo) {
+			return nil, fmt.Errorf("free ranges of subnet %s: pool %s: stored pool is not two ordered addresses", s.ID, p)
+		}
+		pools = append(pools, AddrRange{lo, hi})
+	}
+	slices.SortFunc(pools, func(a, b AddrRange) int { return a.First.Compare(b.First) })
+	taken := make([]netip.Addr, 0, len(used)+1)
+	for a := range used {
+		taken = append(taken, a)
+	}
+	if gw.IsValid() {
+		taken = append(taken, gw)
+	}
+	slices.SortFunc(taken, netip.Addr.Compare)
+	var out []AddrRange
+	add := func(r AddrRange) {
+		if n := len(out); n > 0 && out[n-1].Last.Next() == r.First {
+			out[n-1].Last = r.Last
+			return
+		}
+		out = append(out, r)
+	}
+	for _, p := range pools {
+		lo := p.First
+		i, _ := slices.BinarySearchFunc(taken, lo, netip.Addr.Compare)
+		for ; i < len(taken) && !p.Last.Less(taken[i]); i++ {
+			if lo.Less(taken[i]) {
+				add(AddrRange{lo, taken[i].Prev()})
+			}
+			if lo = taken[i].Next(); !lo.IsValid() {
+				break
+			}
+		}
+		if lo.IsValid() && !p.Last.Less(lo) {
+			add(AddrRange{lo, p.Last})
+		}
+	}
+	return out, nil
+}
+
+// Releasable reports whether a released address of subnet s goes back to
+// its free ranges: it is in an allocation pool and is not the gateway (an
+// address a user named outside the pools never was in them).
+func Releasable(s Subnet, a netip.Addr) bool {
+	if s.GatewayIP != nil && *s.GatewayIP == a.String() {
+		return false
+	}
+	for _, p := range s.AllocationPools {
+		if inPool(a, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// FreeView is subnet s as PlanFixedIPs needs to see it when free holds the
+// lowest of its FreeRanges: the allocation pools replaced by those ranges.
+// NextIP over the view with no used address is NextIP over s with every
+// used address, as long as the view keeps a free address the plan has not
+// taken: a plan that takes k addresses from s needs the lowest k+1 ranges
+// (or all of them).
+func FreeView(s Subnet, free []AddrRange) Subnet {
+	v := s
+	v.AllocationPools = make([]AllocationPool, len(free))
+	for i, r := range free {
+		v.AllocationPools[i] = AllocationPool{Start: r.First.String(), End: r.Last.String()}
+	}
+	return v
 }

@@ -2,7 +2,10 @@ package neutron
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -118,6 +121,120 @@ func TestPlanFixedIPs(t *testing.T) {
 		for k, v := range tt.used {
 			if len(v) != before[k] {
 				t.Errorf("%s: caller's used set for %s changed", tt.name, k)
+			}
+		}
+	}
+}
+
+func TestFreeRanges(t *testing.T) {
+	gw := "192.0.2.1"
+	tests := []struct {
+		name  string
+		pools []AllocationPool
+		gw    *string
+		used  []string
+		want  string
+	}{
+		{"default pool, nothing used", []AllocationPool{{"192.0.2.2", "192.0.2.254"}}, &gw, nil, "[192.0.2.2-192.0.2.254]"},
+		{"holes", []AllocationPool{{"192.0.2.2", "192.0.2.10"}}, &gw, []string{"192.0.2.2", "192.0.2.5", "192.0.2.6", "192.0.2.10"},
+			"[192.0.2.3-192.0.2.4 192.0.2.7-192.0.2.9]"},
+		{"gateway inside a pool is never free", []AllocationPool{{"192.0.2.1", "192.0.2.4"}}, &gw, nil, "[192.0.2.2-192.0.2.4]"},
+		{"adjacent pools merge, out of order", []AllocationPool{{"192.0.2.20", "192.0.2.29"}, {"192.0.2.10", "192.0.2.19"}}, nil, nil,
+			"[192.0.2.10-192.0.2.29]"},
+		{"used outside the pools", []AllocationPool{{"192.0.2.10", "192.0.2.12"}}, nil, []string{"192.0.2.77"}, "[192.0.2.10-192.0.2.12]"},
+		{"full", []AllocationPool{{"192.0.2.10", "192.0.2.11"}}, nil, []string{"192.0.2.10", "192.0.2.11"}, "[]"},
+		{"IPv6 top of the space", []AllocationPool{{"2001:db8::fffe", "2001:db8::ffff"}}, nil, []string{"2001:db8::ffff"},
+			"[2001:db8::fffe-2001:db8::fffe]"},
+	}
+	for _, tt := range tests {
+		s := Subnet{ID: "s", AllocationPools: tt.pools, GatewayIP: tt.gw}
+		got, err := FreeRanges(s, mustSet(t, tt.used...))
+		if err != nil || fmt.Sprint(got) != tt.want {
+			t.Errorf("%s: FreeRanges(pools %v, used %v) = %v, %v; want %s", tt.name, tt.pools, tt.used, got, err, tt.want)
+		}
+	}
+	if _, err := FreeRanges(Subnet{ID: "s", AllocationPools: []AllocationPool{{"192.0.2.9", "192.0.2.1"}}}, nil); err == nil {
+		t.Error("FreeRanges of a reversed pool: no error")
+	}
+}
+
+// TestFreeRangesAgreeWithNextIP: on random subnets, pools, gateways and
+// used sets, FreeRanges holds exactly the addresses NextIP may give, its
+// ranges are sorted and merged, NextIP over FreeView of its first range
+// is NextIP over the subnet and every used address, and taking an address
+// (Without) or releasing it (Releasable) keeps that so.
+func TestFreeRangesAgreeWithNextIP(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	base := netip.MustParseAddr("10.0.0.0")
+	at := func(i int) netip.Addr {
+		a := base
+		for range i {
+			a = a.Next()
+		}
+		return a
+	}
+	for iter := range 2000 {
+		s := Subnet{ID: "s", CIDR: "10.0.0.0/26", IPVersion: 4}
+		lo := 1
+		for lo < 60 && r.IntN(3) != 0 {
+			hi := lo + r.IntN(10)
+			if hi > 62 {
+				hi = 62
+			}
+			s.AllocationPools = append(s.AllocationPools, AllocationPool{at(lo).String(), at(hi).String()})
+			lo = hi + 1 + r.IntN(3)
+		}
+		if r.IntN(2) == 0 {
+			g := at(1 + r.IntN(62)).String()
+			s.GatewayIP = &g
+		}
+		used := AddrSet{}
+		for i := 1; i < 63; i++ {
+			if r.IntN(3) == 0 {
+				used[at(i)] = true
+			}
+		}
+		free, err := FreeRanges(s, used)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < 63; i++ {
+			a := at(i)
+			inFree := slices.ContainsFunc(free, func(x AddrRange) bool { return x.Contains(a) })
+			want := !used[a] && Releasable(s, a)
+			if inFree != want {
+				t.Fatalf("iteration %d: %s in free ranges %v: %v, want %v (pools %v, gateway %v, used %v)", iter, a, free, inFree, want,
+					s.AllocationPools, s.GatewayIP, used[a])
+			}
+		}
+		for i := 1; i < len(free); i++ {
+			if !free[i-1].Last.Next().Less(free[i].First) {
+				t.Fatalf("iteration %d: ranges %v are not sorted and merged", iter, free)
+			}
+		}
+		want, werr := NextIP(s, used)
+		got, gerr := NextIP(FreeView(s, free[:min(1, len(free))]), nil)
+		if got != want || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+			t.Fatalf("iteration %d: NextIP over the free view = %v, %v; over the subnet %v, %v", iter, got, gerr, want, werr)
+		}
+		if len(free) > 0 {
+			k := r.IntN(len(free))
+			rg := free[k]
+			a := rg.First
+			for range r.IntN(4) {
+				if a.Less(rg.Last) {
+					a = a.Next()
+				}
+			}
+			left := rg.Without(a)
+			for x := rg.First; ; x = x.Next() {
+				in := slices.ContainsFunc(left, func(y AddrRange) bool { return y.Contains(x) })
+				if in == (x == a) {
+					t.Fatalf("iteration %d: %v without %s = %v: wrong about %s", iter, rg, a, left, x)
+				}
+				if x == rg.Last {
+					break
+				}
 			}
 		}
 	}

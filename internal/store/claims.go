@@ -80,10 +80,12 @@ const (
 )
 
 // hotStatements are the statements prepared once on SQLite (Store.prepare):
-// every statement of a claim transaction.
+// every statement of a claim transaction, and IPAM's.
 func hotStatements() []string {
 	return []string{qClaimPort, qNextFreeHostOnNode, qNextFreeHost, qHostByRef, qDevicesOfHost, qPublishClaims,
-		qInsertClaim, qMarkClaimed, qBindPort, qFixedIPsOfPort}
+		qInsertClaim, qMarkClaimed, qBindPort, qFixedIPsOfPort,
+		qFreeRanges, qFreeRangeAbove, qFreeRangeTo, qUnrangedSubnets, qAddrInUse, qReleasePort, qAllocate,
+		qInsertFree, qDeleteFree, qSetFreeFirst, qSetFreeLast}
 }
 
 // hot turns a query with SQLite's INDEXED BY (which pins the partial index:

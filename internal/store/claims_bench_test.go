@@ -187,7 +187,7 @@ func seedFleet(b *testing.B, s *Store, hosts, nports int, now time.Time) []strin
 
 // benchPostgres is a private schema on $VFNET_TEST_POSTGRES, dropped at the
 // end (storetest.PostgresURL, which this package's tests cannot import).
-func benchPostgres(b *testing.B) string {
+func benchPostgres(b testing.TB) string {
 	base := os.Getenv("VFNET_TEST_POSTGRES")
 	if base == "" {
 		b.Fatal("VFNET_TEST_POSTGRES is not set: export VFNET_TEST_POSTGRES=$(scripts/postgres.sh)")

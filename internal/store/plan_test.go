@@ -39,10 +39,22 @@ func TestHotQueryPlans(t *testing.T) {
 		"mark claimed":      qMarkClaimed,
 		"bind port":         qBindPort,
 		"fixed IPs of port": qFixedIPsOfPort,
+		// IPAM's (ipam.go): none may read a network's or a subnet's
+		// allocations, or the cost of a create grows with them.
+		"lowest free ranges":   qFreeRanges,
+		"free range above":     qFreeRangeAbove,
+		"free range to":        qFreeRangeTo,
+		"delete free range":    qDeleteFree,
+		"set free first":       qSetFreeFirst,
+		"set free last":        qSetFreeLast,
+		"subnets to range":     qUnrangedSubnets,
+		"address in use":       qAddrInUse,
+		"release port's addrs": qReleasePort,
+		"allocate address":     qAllocate,
 	}
 	// A claim reads one host's devices in address order: from the primary
 	// key, never sorted apart.
-	noSort := map[string]bool{"devices of host": true, "claim's port": true}
+	noSort := map[string]bool{"devices of host": true, "claim's port": true, "lowest free ranges": true, "free range above": true}
 	// The claim's hot queries must use their partial index of free devices
 	// (a scan of every free device, or the planner's pick of another index,
 	// is the 3,700/s to 41/s fall).

@@ -110,87 +110,6 @@ func getNeutronPort(ctx context.Context, t *tx, c neutron.Caller, id string) (ne
 	return ps[0], nil
 }
 
-// usedNeutronAddresses reads the addresses allocated in network net's subnets,
-// leaving out port except's own.
-func usedNeutronAddresses(ctx context.Context, t *tx, net, except string) (map[string]neutron.AddrSet, error) {
-	rows, err := t.query(ctx, `SELECT a.subnet_id, a.ip_address FROM neutron_ip_allocations a
-		JOIN neutron_subnets s ON s.id = a.subnet_id WHERE s.network_id = ? AND a.port_id <> ?`, net, except)
-	if err != nil {
-		return nil, fmt.Errorf("read addresses in use on network %s: %w", net, err)
-	}
-	by := map[string][]string{}
-	for rows.Next() {
-		var sn, ip string
-		if err := rows.Scan(&sn, &ip); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read addresses in use on network %s: %w", net, err)
-		}
-		by[sn] = append(by[sn], ip)
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("read addresses in use on network %s: %w", net, err)
-	}
-	out := make(map[string]neutron.AddrSet, len(by))
-	for sn, ips := range by {
-		set, err := neutron.NewAddrSet(ips...)
-		if err != nil {
-			return nil, fmt.Errorf("addresses in use in subnet %s: %w", sn, err)
-		}
-		out[sn] = set
-	}
-	return out, nil
-}
-
-// allocateFixedIPs plans port p's fixed IPs from req over the network's subnets and
-// stores them. An address the user named that turns out taken is a 409; one
-// IPAM chose is a lost race, and the transaction runs again.
-func allocateFixedIPs(ctx context.Context, t *tx, p *neutron.Port, req neutron.Field[[]neutron.FixedIP]) error {
-	subnets, err := listNeutronSubnets(ctx, t, ` WHERE network_id = ?`, p.NetworkID)
-	if err != nil {
-		return err
-	}
-	used, err := usedNeutronAddresses(ctx, t, p.NetworkID, p.ID)
-	if err != nil {
-		return err
-	}
-	if req.Has() {
-		// Named addresses first, so that a subnet-only entry never takes an
-		// address a later entry names (an update re-sends the port's own).
-		named := slices.Clone(req.V)
-		slices.SortStableFunc(named, func(a, b neutron.FixedIP) int {
-			return rankBool(a.IPAddress == "") - rankBool(b.IPAddress == "")
-		})
-		req = neutron.Val(named)
-	}
-	ips, err := neutron.PlanFixedIPs(p.NetworkID, req, subnets, used)
-	if err != nil {
-		return err
-	}
-	requested := map[string]bool{}
-	for _, f := range req.V {
-		requested[f.IPAddress] = f.IPAddress != ""
-	}
-	if _, err := t.exec(ctx, `DELETE FROM neutron_ip_allocations WHERE port_id = ?`, p.ID); err != nil {
-		return fmt.Errorf("release addresses of port %s: %w", p.ID, err)
-	}
-	for i, f := range ips {
-		_, err := t.exec(ctx, `INSERT INTO neutron_ip_allocations (port_id, subnet_id, ip_address, position) VALUES (?, ?, ?, ?)`,
-			p.ID, f.SubnetID, f.IPAddress, i)
-		switch {
-		case isUnique(err) && requested[f.IPAddress]:
-			return neutron.IpAddressAlreadyAllocated(f.IPAddress, f.SubnetID)
-		case isUnique(err):
-			return &lostRace{what: "address " + f.IPAddress + " in subnet " + f.SubnetID, err: err}
-		case isForeignKey(err):
-			return neutron.SubnetNotFound(f.SubnetID)
-		case err != nil:
-			return fmt.Errorf("allocate %s to port %s: %w", f.IPAddress, p.ID, err)
-		}
-	}
-	p.FixedIPs = ips
-	return nil
-}
-
 func rankBool(b bool) int {
 	if b {
 		return 1
@@ -470,10 +389,22 @@ func (s *Store) DeleteNeutronPort(ctx context.Context, c neutron.Caller, id stri
 		if err := deleteNeutronTags(ctx, t, id); err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM neutron_ip_allocations WHERE port_id = ?`, `DELETE FROM neutron_ports WHERE id = ?`} {
-			if _, err := t.exec(ctx, q, id); err != nil {
-				return fmt.Errorf("delete port %s: %w", id, err)
-			}
+		var net string
+		if err := t.queryRow(ctx, `SELECT network_id FROM neutron_ports WHERE id = ?`, id).Scan(&net); err != nil {
+			return fmt.Errorf("delete port %s: %w", id, err)
+		}
+		subnets, err := listNeutronSubnets(ctx, t, ` WHERE network_id = ?`, net)
+		if err != nil {
+			return err
+		}
+		if err := ensureFreeRanges(ctx, t, net, subnets); err != nil {
+			return err
+		}
+		if err := releaseAddresses(ctx, t, id, subnets); err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, `DELETE FROM neutron_ports WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete port %s: %w", id, err)
 		}
 		return nil
 	})

@@ -206,6 +206,9 @@ func createNeutronSubnet(ctx context.Context, t *tx, c neutron.Caller, r neutron
 	if err := insertAllocationPools(ctx, t, sn); err != nil {
 		return sn, err
 	}
+	if err := resetFreeRanges(ctx, t, sn); err != nil {
+		return sn, err
+	}
 	// The network's subnets attribute changed: so did its revision.
 	return sn, bumpNeutronRevision(ctx, t, neutron.Networks, net.ID)
 }
@@ -241,6 +244,12 @@ func (s *Store) UpdateSubnet(ctx context.Context, c neutron.Caller, id string, r
 				return fmt.Errorf("update subnet %s: %w", id, err)
 			}
 			if err := insertAllocationPools(ctx, t, sn); err != nil {
+				return err
+			}
+		}
+		if r.AllocationPools.Set || r.GatewayIP.Set {
+			// What IPAM may give changed: rebuild the subnet's free ranges.
+			if err := resetFreeRanges(ctx, t, sn); err != nil {
 				return err
 			}
 		}

@@ -28,6 +28,7 @@ func RunNeutron(t *testing.T, dsn DSN) {
 		{"Tags", testNeutronTags},
 		{"ProjectIsolation", testProjectIsolation},
 		{"ConcurrentIPAllocation", testConcurrentIPAllocation},
+		{"IPAMModel", testIPAMModel},
 		{"ConcurrentProjectVLANs", testConcurrentProjectVLANs},
 	}
 	for _, tc := range tests {
