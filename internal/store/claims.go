@@ -189,7 +189,8 @@ func (p claimPort) sched() sched.Port {
 	if p.port.NUMAAffinityPolicy != nil {
 		pol = *p.port.NUMAAffinityPolicy
 	}
-	return sched.Port{ID: p.port.ID, VNICType: p.port.VNICType, PhysicalNetwork: p.physnet, Policy: sched.Policy(pol), PCISlot: p.pciSlot}
+	return sched.Port{ID: p.port.ID, VNICType: p.port.VNICType, PhysicalNetwork: p.physnet, Policy: sched.Policy(pol), PCISlot: p.pciSlot,
+		AdminDown: !p.port.AdminStateUp}
 }
 
 // readClaimPort reads port id's row and its network's physical network and
@@ -490,36 +491,45 @@ func place(ctx context.Context, t *tx, req sched.Request, exclude string) (sched
 }
 
 // closer prefers, as the closest miss to report, a host where the ports
-// failed on NUMA or together over one that was locked or disabled.
+// failed on NUMA or together, then one whose free VFs cannot disable an
+// administratively down port's link, over one that was locked or disabled.
 func closer(err, than error) bool {
-	rank := map[sched.Reason]int{sched.ReasonTogether: 4, sched.ReasonNUMA: 3, sched.ReasonPCISlot: 2, sched.ReasonNoDevice: 1}
+	rank := map[sched.Reason]int{sched.ReasonTogether: 5, sched.ReasonNUMA: 4, sched.ReasonLinkState: 3, sched.ReasonPCISlot: 2, sched.ReasonNoDevice: 1}
 	return rank[sched.ReasonOf(err)] > rank[sched.ReasonOf(than)]
 }
 
 // noFreeDevice says why no host had a free device of the port's kind on
-// its physical network.
+// its physical network. For a cold migration (exclude: the host the
+// instance leaves) it counts only the other hosts' devices: the instance's
+// own, released in the same transaction, would read as claimed elsewhere.
 func noFreeDevice(ctx context.Context, t *tx, p sched.Port, class model.IfClass, exclude string) error {
 	one, many := "VF", "VFs"
 	if class == model.IfClassPCIPassthrough {
 		one, many = "pci-passthrough interface", "pci-passthrough interfaces"
 	}
+	where, hosts, args := "", "no unlocked host", []any{p.PhysicalNetwork, class}
+	if exclude != "" {
+		where, hosts = " AND host_id <> ?", "no unlocked host but the one the instance leaves"
+		args = append(args, exclude)
+	}
 	var n, releasing int
-	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM sched_devices WHERE physnet = ? AND class = ?`, p.PhysicalNetwork, class).Scan(&n); err != nil {
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM sched_devices WHERE physnet = ? AND class = ?`+where, args...).Scan(&n); err != nil {
 		return fmt.Errorf("schedule: count devices on %s: %w", p.PhysicalNetwork, err)
 	}
 	if n == 0 {
 		return &sched.Error{Reason: sched.ReasonNoDevice, Port: p.ID, Msg: fmt.Sprintf(
-			"no host has a free %s on %s: no unlocked host has a %s interface assigned to %s", one, p.PhysicalNetwork, class, p.PhysicalNetwork)}
+			"no host has a free %s on %s: %s has a %s interface assigned to %s; assign one (vfnet interface-datanetwork-assign) and unlock its host",
+			one, p.PhysicalNetwork, hosts, class, p.PhysicalNetwork)}
 	}
-	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM vf_claims WHERE physnet = ? AND state = ?`, p.PhysicalNetwork, ClaimReleasing).Scan(&releasing); err != nil {
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM vf_claims WHERE physnet = ? AND state = ?`+where, append([]any{p.PhysicalNetwork, ClaimReleasing}, args[2:]...)...).Scan(&releasing); err != nil {
 		return fmt.Errorf("schedule: count releasing devices on %s: %w", p.PhysicalNetwork, err)
 	}
 	msg := fmt.Sprintf("no host has a free %s on %s: all %d %s are claimed", one, p.PhysicalNetwork, n, many)
+	if exclude != "" {
+		msg = fmt.Sprintf("no host has a free %s on %s: all %d %s on the hosts it may move to are claimed", one, p.PhysicalNetwork, n, many)
+	}
 	if releasing > 0 {
 		msg += fmt.Sprintf(" (%d released, free once their agents report them reset)", releasing)
-	}
-	if exclude != "" {
-		msg += " on the hosts it may move to"
 	}
 	return &sched.Error{Reason: sched.ReasonNoDevice, Port: p.ID, Msg: msg}
 }
@@ -536,6 +546,11 @@ func placeOnHost(ctx context.Context, t *tx, h model.Host, req sched.Request) (s
 	devs, info, err := hostDevices(ctx, t, h)
 	if err != nil {
 		return sched.Placement{}, nil, err
+	}
+	if slices.ContainsFunc(req.Ports, func(p sched.Port) bool { return p.AdminDown }) {
+		if err := markNoLinkState(ctx, t, h, devs); err != nil {
+			return sched.Placement{}, nil, err
+		}
 	}
 	var nodes []sched.HostNode
 	for _, n := range h.NUMANodes {
@@ -555,6 +570,31 @@ func placeOnHost(ctx context.Context, t *tx, h model.Host, req sched.Request) (s
 		}
 	}
 	return pl, chosen, nil
+}
+
+// markNoLinkState marks the VFs of host h's PFs whose driver, as the
+// host's agent last reported, lacks VF link state, so that sched gives none
+// of them to an administratively down port: the agent could not disable
+// its link, and the port would be DOWN while its VF passes traffic (the
+// same rule as checkLinkStateSupported's, at bind time). Only a claim with
+// such a port pays for the read.
+func markNoLinkState(ctx context.Context, t *tx, h model.Host, devs []sched.Device) error {
+	us, err := lastUnsupported(ctx, t, h)
+	if err != nil {
+		return err
+	}
+	lacks := map[string]string{}
+	for _, u := range us {
+		if u.Attr == agent.AttrLinkState {
+			lacks[u.PF] = u.Driver
+		}
+	}
+	for i := range devs {
+		if devs[i].Class == model.IfClassPCISRIOV {
+			devs[i].NoLinkState = lacks[devs[i].PFAddr]
+		}
+	}
+	return nil
 }
 
 // hostDevices reads host h's schedulable devices as sched takes them, a

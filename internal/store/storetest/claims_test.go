@@ -299,6 +299,14 @@ func testInstancesAndLock(t *testing.T, s *store.Store) {
 	if len(cs) != 2 || cs[0].State != store.ClaimReleasing || cs[1].State != store.ClaimReleasing {
 		t.Fatalf("claims left on compute-0: %s; want two releasing", JSON(cs))
 	}
+	// Back to compute-0 before its agent reset the VFs vm0 left: only
+	// compute-0's devices count, not vm0's own on compute-1.
+	before := Take(t, s)
+	_, err = s.MigrateInstance(ctx, "vm0", false, "")
+	if want := "all 2 VFs on the hosts it may move to are claimed (2 released, free once their agents report them reset)"; !errors.Is(err, model.ErrConflict) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("migration back before the reset: %v; want a conflict saying %q", err, want)
+	}
+	Unchanged(t, s, before, "migration back before the reset")
 	_, err = s.MigrateInstance(ctx, "vm0", true, "")
 	if !errors.Is(err, model.ErrConflict) || !strings.Contains(err.Error(), "do not support live migration") {
 		t.Fatalf("live migration: %v; want a conflict citing the limitation", err)
