@@ -102,7 +102,7 @@ func build(dir string, spec HostSpec, pfs []plannedPF) error {
 		if err := t.addDevice(d); err != nil {
 			return err
 		}
-		if err := attach(t, st, p.Addr, d.Parent+"/"+p.Addr, m.PFDriver); err != nil {
+		if err := attach(t, st, p.Addr, d.Parent+"/"+p.Addr, m.PFDriver, true); err != nil {
 			return err
 		}
 	}

@@ -162,6 +162,11 @@ func (k *Kernel) WriteNumVFs(ctx context.Context, pf string, value string) error
 		if drv := k.t.driverOf(dir); drv == "" || drv != ps.Model.PFDriver || !ps.Model.SRIOV.Configure {
 			return fail(syscall.ENOENT)
 		}
+		// A NIC driver resets its PF on a count change (igb closes and
+		// reopens it: its link is down for about 1.5 s, then back by
+		// itself if the PF is administratively up). The simulator has no
+		// time: the link is back at once, so the PF's link state is what
+		// it was before the write.
 		if n == 0 {
 			return k.disableVFs(st, pf, dir)
 		}
@@ -244,7 +249,7 @@ func (k *Kernel) enableVFs(st *state, pf, dir string, n int) error {
 			return err
 		}
 		if drv != "" {
-			if err := attach(k.t, st, addr, parent+"/"+addr, drv); err != nil {
+			if err := attach(k.t, st, addr, parent+"/"+addr, drv, false); err != nil {
 				return err
 			}
 		}
@@ -359,8 +364,10 @@ func matchID(st *state, id string) string {
 
 // attach binds driver to the device at dir and does what the driver's probe
 // does: a netdev for a NIC driver, TotalVFs lowered by a PF driver that
-// lowers it.
-func attach(t tree, st *state, addr, dir, driver string) error {
+// lowers it. A netdev registers administratively down (register_netdev), and
+// stays down until SetLink; up is for the PFs of a new host, which its boot
+// configuration has brought up.
+func attach(t tree, st *state, addr, dir, driver string, up bool) error {
 	if err := t.bind(addr, dir, driver); err != nil {
 		return err
 	}
@@ -376,7 +383,7 @@ func attach(t tree, st *state, addr, dir, driver string) error {
 		}
 		if m.Netdev {
 			nd := netDir(dir, m.NetdevParent, ps.Netdev, ps.Ifname)
-			return t.addNetdev(nd, netdev{Ifname: ps.Ifname, MAC: ps.MAC, MTU: 1500, Up: true, Speed: m.Speed})
+			return t.addNetdev(nd, netdev{Ifname: ps.Ifname, MAC: ps.MAC, MTU: 1500, Up: up, Speed: m.Speed})
 		}
 		return nil
 	}
@@ -524,7 +531,7 @@ func (k *Kernel) Bind(ctx context.Context, dev string, driver string) error {
 		if !k.canProbe(dir) {
 			return fail(syscall.ENODEV)
 		}
-		return attach(k.t, st, dev, dir, driver)
+		return attach(k.t, st, dev, dir, driver, false)
 	})
 }
 
@@ -542,7 +549,7 @@ func (k *Kernel) Probe(ctx context.Context, dev string) error {
 			return nil
 		}
 		if drv := k.matchDriver(st, dir); drv != "" {
-			return attach(k.t, st, dev, dir, drv)
+			return attach(k.t, st, dev, dir, drv, false)
 		}
 		return nil
 	})
@@ -616,6 +623,7 @@ func (k *Kernel) SetVF(ctx context.Context, ifname string, vf int, c kernel.VFCh
 			return &kernel.Error{Op: "SR-IOV VF configuration", Device: ifname, Err: syscall.EOPNOTSUPP}
 		}
 		ops := ps.Model.SRIOV.Ops
+		nd, _ := k.t.netdevDir(ifname)
 		fail := func(attr string, errno syscall.Errno) error {
 			return &kernel.Error{Op: fmt.Sprintf("VF %d %s", vf, attr), Device: ifname, Err: errno}
 		}
@@ -661,6 +669,11 @@ func (k *Kernel) SetVF(ctx context.Context, ifname string, vf int, c kernel.VFCh
 		if r := c.Rate; r != nil {
 			if err := step("rate", ops.Rate, func(v *kernel.VFInfo) syscall.Errno {
 				if (r.Min != 0 && !ops.MinRate) || (r.Max != 0 && r.Max < r.Min) {
+					return syscall.EINVAL
+				}
+				// operstate is down while the PF is administratively down
+				// and while its link is.
+				if ops.RateNeedsLink && mustRead(k.t, nd+"/operstate") != "up" {
 					return syscall.EINVAL
 				}
 				v.MinTxRate, v.MaxTxRate = r.Min, r.Max

@@ -76,6 +76,10 @@ type VFOps struct {
 	SpoofChk bool `json:"spoofchk"`
 	Link     bool `json:"link_state"`
 	Trust    bool `json:"trust"`
+	// RateNeedsLink: the driver refuses any VF rate (EINVAL) while the PF's
+	// link is down, administratively or not: igb_ndo_set_vf_bw checks the
+	// link, as the QEMU lab saw on igb (docs/conformance.md).
+	RateNeedsLink bool `json:"rate_needs_link,omitempty"`
 }
 
 // Models returns the built-in catalogue, a fresh copy each call.
@@ -134,7 +138,7 @@ func Models() []Model {
 			SRIOV: &SRIOVModel{
 				VFDevice: 0x10ca, VFDriver: "igbvf", VFNetdev: true, TotalVFs: 8, DriverTotalVFs: 7,
 				Offsets: []int{128, 128}, Stride: 2, Configure: true, InitialSpoofChk: true,
-				Ops: with(nicOps, func(o *VFOps) { o.Link = false }),
+				Ops: with(nicOps, func(o *VFOps) { o.Link = false; o.RateNeedsLink = true }),
 			},
 		},
 		{

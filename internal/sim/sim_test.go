@@ -414,3 +414,73 @@ func TestHostSpec(t *testing.T) {
 		t.Errorf("Create over an existing host succeeded")
 	}
 }
+
+// TestPFLinkAcrossResets: a count change leaves the PF's link as it was (the
+// simulator has no time, so igb's ~1.5 s link drop is over at once); a PF
+// driver bound again registers its netdev administratively down, and igb
+// refuses VF rates until SetLink brings it up.
+func TestPFLinkAcrossResets(t *testing.T) {
+	k, _ := newHost(t, sim.HostSpec{NICs: []sim.NICSpec{{Model: "igb", NUMANode: -1, Bus: 2}}})
+	ctx := t.Context()
+	const pf, ifname = "0000:02:00.0", "enp2s0f0"
+	link := func(when string, wantUp bool) {
+		t.Helper()
+		h, err := k.Observe(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[bool]string{true: "up", false: "down"}[wantUp]
+		if got := h.PFs[0]; got.AdminUp != wantUp || got.Oper != want {
+			t.Fatalf("%s: PF admin up %v operstate %q, want %v and %q", when, got.AdminUp, got.Oper, wantUp, want)
+		}
+	}
+	rate := func(when string, want syscall.Errno) {
+		t.Helper()
+		err := k.SetVF(ctx, ifname, 0, kernel.VFChange{Rate: &kernel.Rate{Max: 100}})
+		if (want == 0) != (err == nil) || want != 0 && !errors.Is(err, want) {
+			t.Fatalf("%s: max_tx_rate 100: got %v, want errno %d", when, err, want)
+		}
+	}
+
+	link("new host", true)
+	for _, v := range []string{"2\n", "0\n", "2\n"} {
+		if err := k.WriteNumVFs(ctx, pf, v); err != nil {
+			t.Fatal(err)
+		}
+		link("after numvfs "+strings.TrimSpace(v), true)
+	}
+	rate("PF up after numvfs changes", 0)
+
+	if err := k.SetLink(ctx, ifname, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	rate("PF set down", syscall.EINVAL)
+	if err := k.WriteNumVFs(ctx, pf, "0\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.WriteNumVFs(ctx, pf, "1\n"); err != nil {
+		t.Fatal(err)
+	}
+	link("numvfs change with the PF down", false)
+	rate("PF down after numvfs changes", syscall.EINVAL)
+
+	if err := k.SetLink(ctx, ifname, true, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Unbind(ctx, pf, "igb"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Bind(ctx, pf, "igb"); err != nil {
+		t.Fatal(err)
+	}
+	link("PF driver bound again", false)
+	if err := k.WriteNumVFs(ctx, pf, "1\n"); err != nil {
+		t.Fatal(err)
+	}
+	rate("PF down after rebind", syscall.EINVAL)
+	if err := k.SetLink(ctx, ifname, true, 0); err != nil {
+		t.Fatal(err)
+	}
+	link("SetLink up after rebind", true)
+	rate("PF up after rebind", 0)
+}

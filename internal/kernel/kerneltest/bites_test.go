@@ -30,6 +30,8 @@ var mutants = map[string]struct {
 	"rollback":      {wrap: func(k kernel.Kernel) kernel.Kernel { return rollback{k} }, mustFail: "rtnetlink/partial-no-rollback"},
 	"probe-ignores-autoprobe": {wrap: func(k kernel.Kernel) kernel.Kernel { return eagerProbe{k} },
 		mustFail: "binding/autoprobe-off-stays-unbound"},
+	"rate-without-link": {wrap: func(k kernel.Kernel) kernel.Kernel { return rateWithoutLink{k} },
+		mustFail: "rtnetlink/rate-needs-link"},
 }
 
 // erangeAsEinval answers EINVAL where the kernel answers ERANGE.
@@ -70,6 +72,19 @@ func (m eagerProbe) Probe(ctx context.Context, dev string) error {
 		err = err2
 	}
 	return err
+}
+
+// rateWithoutLink takes a VF rate whatever the PF's link, as a driver
+// without igb's link check would: it brings the PF up before the rate.
+type rateWithoutLink struct{ kernel.Kernel }
+
+func (m rateWithoutLink) SetVF(ctx context.Context, ifname string, vf int, c kernel.VFChange) error {
+	if c.Rate != nil {
+		if err := m.Kernel.SetLink(ctx, ifname, true, 0); err != nil {
+			return err
+		}
+	}
+	return m.Kernel.SetVF(ctx, ifname, vf, c)
 }
 
 // TestSuiteBites shows that the suite fails on a kernel that breaks a rule,

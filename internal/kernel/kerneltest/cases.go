@@ -1,6 +1,7 @@
 package kerneltest
 
 import (
+	"context"
 	"strconv"
 	"syscall"
 	"testing"
@@ -429,6 +430,33 @@ func (s *suite) netlinkCases() []testCase {
 			expectErr(t, "read VFs of "+name, err, syscall.ENODEV)
 		}},
 	}
+	if e.RateNeedsLink {
+		cs = append(cs, testCase{name: "rtnetlink/rate-needs-link", netdev: true, run: func(t *testing.T) {
+			s.enable(t, 1)
+			s.setPFLink(t, false)
+			// If the case stops half way, later ones get the PF back up.
+			t.Cleanup(func() {
+				if err := s.tg.Kernel.SetLink(context.WithoutCancel(s.ctx(t)), s.tg.Ifname, true, 0); err != nil {
+					t.Errorf("bring %s back up: %v", s.tg.Ifname, err)
+				}
+			})
+			rate := &kernel.Rate{Max: 100}
+			expectErr(t, "set max_tx_rate 100 with the PF down", s.setVF(t, 0, kernel.VFChange{Rate: rate}), syscall.EINVAL)
+			// The refusal is the driver's, in the kernel's attribute order:
+			// the MAC before it stays applied, trust after it is not sent.
+			err := s.setVF(t, 0, kernel.VFChange{MAC: &mac, Rate: rate, Trust: ptr(true)})
+			expectErr(t, "set MAC, max_tx_rate 100 and trust with the PF down", err, syscall.EINVAL)
+			got := s.vf(t, 0)
+			if got.MAC != mac || got.MaxTxRate != 0 || got.Trust {
+				t.Fatalf("VF 0 after the refused rate: got MAC %s max_tx_rate %d trust %v, want MAC %s applied (no rollback), no rate, trust off", got.MAC, got.MaxTxRate, got.Trust, mac)
+			}
+			s.waitLinkUp(t)
+			expectErr(t, "set max_tx_rate 100 with the PF up", s.setVF(t, 0, kernel.VFChange{Rate: rate}), 0)
+			if got := s.vf(t, 0).MaxTxRate; got != 100 {
+				t.Fatalf("VF 0 max_tx_rate with the PF up: got %d, want 100", got)
+			}
+		}})
+	}
 	// Partial application needs an attribute that passes Validate and that
 	// the driver refuses, after one it accepts.
 	var bad *kernel.VFChange
@@ -470,15 +498,21 @@ func (s *suite) netlinkCases() []testCase {
 	return cs
 }
 
+// setPFLink sets the PF's netdev administratively up or down.
+func (s *suite) setPFLink(t *testing.T, up bool) {
+	t.Helper()
+	if err := s.tg.Kernel.SetLink(s.ctx(t), s.tg.Ifname, up, 0); err != nil {
+		t.Fatalf("set %s %s: %v", s.tg.Ifname, map[bool]string{true: "up", false: "down"}[up], err)
+	}
+}
+
 // waitLinkUp brings the PF's netdev up and waits until Observe reports its
 // link up: a driver that resets its PF when sriov_numvfs changes (igb) drops
 // the link for about a second, and refuses VF rates meanwhile.
 func (s *suite) waitLinkUp(t *testing.T) {
 	t.Helper()
 	// A PF driver rebound by an earlier case registers its netdev down.
-	if err := s.tg.Kernel.SetLink(s.ctx(t), s.tg.Ifname, true, 0); err != nil {
-		t.Fatalf("bring %s up: %v", s.tg.Ifname, err)
-	}
+	s.setPFLink(t, true)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		pf := s.pf(t)

@@ -80,6 +80,7 @@ type Behaviour struct {
 	// RateNeedsLink: the driver refuses VF rates (EINVAL) while the PF's
 	// link is down, and a sriov_numvfs change resets the PF, so its link
 	// is down for about a second after one (igb, seen in the QEMU lab).
+	// rtnetlink/rate-needs-link checks it; rtnetlink/rate waits for the link.
 	RateNeedsLink bool
 }
 
