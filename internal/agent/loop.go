@@ -41,6 +41,10 @@ const (
 	// attempts to reach an unreachable server.
 	DefaultMinBackoff = 500 * time.Millisecond
 	DefaultMaxBackoff = 30 * time.Second
+	// DefaultRequestTimeout bounds each call to the server but the
+	// long-poll's wait: a server that accepted the connection and then hung
+	// (or a peer gone without a FIN) must not stall the agent for ever.
+	DefaultRequestTimeout = 30 * time.Second
 )
 
 // Loop runs one host's agent: register, report inventory, then long-poll
@@ -57,8 +61,9 @@ type Loop struct {
 	Log    *slog.Logger
 	// Names names PCI ids in the inventory; nil reports ids only.
 	Names *pciids.DB
-	// Resync, MinBackoff, MaxBackoff: zero means the defaults.
-	Resync, MinBackoff, MaxBackoff time.Duration
+	// Resync, MinBackoff, MaxBackoff, RequestTimeout: zero means the
+	// defaults. A long-poll may take Resync plus RequestTimeout.
+	Resync, MinBackoff, MaxBackoff, RequestTimeout time.Duration
 	// OnPass, when set, is called after each pass has been reported (or
 	// failed to be); tests and vfnet dev watch the loop with it.
 	OnPass func(Report, error)
@@ -72,6 +77,7 @@ func (l *Loop) Run(ctx context.Context) error {
 	}
 	log = log.With("host", l.Host)
 	resync := orDefault(l.Resync, DefaultResync)
+	timeout := orDefault(l.RequestTimeout, DefaultRequestTimeout)
 	bo := backoff{min: orDefault(l.MinBackoff, DefaultMinBackoff), max: orDefault(l.MaxBackoff, DefaultMaxBackoff)}
 	conv := NewConverger(l.Kernel, log)
 
@@ -98,13 +104,15 @@ func (l *Loop) Run(ctx context.Context) error {
 			return err
 		}
 		if !registered {
-			if err := l.register(ctx); err != nil {
+			if err := l.register(ctx, timeout); err != nil {
 				if err := fail("registration", err); err != nil {
 					return err
 				}
 				continue
 			}
-			registered, lastInv = true, nil
+			// A host registered anew is not the one cur was for: fetch its
+			// state whatever its revision.
+			registered, lastInv, cur = true, nil, nil
 			log.Info("agent: registered")
 		}
 
@@ -112,8 +120,16 @@ func (l *Loop) Run(ctx context.Context) error {
 		if cur != nil {
 			after = cur.Revision
 		}
-		d, changed, err := l.Server.Desired(ctx, l.Host, after, resync)
+		d, changed, err := l.desired(ctx, after, resync, timeout)
+		if err == nil && !changed && cur == nil {
+			// Asked without a revision, the server must answer with the
+			// state: asking again at once would spin.
+			err = fmt.Errorf("desired state of host %s: the server answered no change to a request without a revision", l.Host)
+		}
 		if err != nil {
+			if notFound(err) {
+				registered = false // the host was deleted on the server
+			}
 			// Nothing changes on the host while the server is away.
 			if err := fail("fetching the desired state", err); err != nil {
 				return err
@@ -126,10 +142,6 @@ func (l *Loop) Run(ctx context.Context) error {
 				log.Info("agent: desired state", "rev", d.Revision, "pfs", len(d.PFs), "bound_vfs", len(d.VFs))
 			}
 			cur = &d
-		}
-		if cur == nil {
-			// The server answered "no change" to a first request: ask again.
-			continue
 		}
 
 		r, cerr := conv.Converge(ctx, *cur)
@@ -152,13 +164,12 @@ func (l *Loop) Run(ctx context.Context) error {
 				log.Warn("agent: drift", "rev", cur.Revision, "pf", e.PF, "vf", e.VF, "attr", e.Attr, "found", e.Found, "want", e.Want, "restored", e.Restored)
 			}
 		}
-		err = l.report(ctx, r, &lastInv)
+		err = l.report(ctx, r, &lastInv, timeout)
 		if l.OnPass != nil {
 			l.OnPass(r, errors.Join(cerr, err))
 		}
 		if err != nil {
-			var nf interface{ NotFound() bool }
-			if errors.As(err, &nf) && nf.NotFound() {
+			if notFound(err) {
 				registered = false // the host was deleted on the server
 			}
 			if err := fail("reporting", err); err != nil {
@@ -168,7 +179,24 @@ func (l *Loop) Run(ctx context.Context) error {
 	}
 }
 
-func (l *Loop) register(ctx context.Context) error {
+// notFound tells whether the server does not know the host (deleted, or a
+// fresh database): the agent then registers again.
+func notFound(err error) bool {
+	var nf interface{ NotFound() bool }
+	return errors.As(err, &nf) && nf.NotFound()
+}
+
+// desired long-polls for up to wait, and gives the server timeout more to
+// answer.
+func (l *Loop) desired(ctx context.Context, after int64, wait, timeout time.Duration) (Desired, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait+timeout)
+	defer cancel()
+	return l.Server.Desired(ctx, l.Host, after, wait)
+}
+
+func (l *Loop) register(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	if _, err := l.Server.RegisterHost(ctx, l.Host, ""); err != nil {
 		return fmt.Errorf("register host %s: %w", l.Host, err)
 	}
@@ -178,7 +206,7 @@ func (l *Loop) register(ctx context.Context) error {
 // report sends the inventory (when it changed since the last one sent) and
 // then the applied report: the ports' VF counts are what unlock checks, so
 // they are in place when the host shows the revision applied.
-func (l *Loop) report(ctx context.Context, r Report, last *[]byte) error {
+func (l *Loop) report(ctx context.Context, r Report, last *[]byte, timeout time.Duration) error {
 	h, err := l.Kernel.Observe(ctx)
 	if err != nil {
 		return fmt.Errorf("observe host %s for its inventory: %w", l.Host, err)
@@ -189,12 +217,17 @@ func (l *Loop) report(ctx context.Context, r Report, last *[]byte) error {
 		return err
 	}
 	if !bytes.Equal(key, *last) {
-		if _, err := l.Server.ReportInventory(ctx, l.Host, inv); err != nil {
+		ictx, cancel := context.WithTimeout(ctx, timeout)
+		_, err := l.Server.ReportInventory(ictx, l.Host, inv)
+		cancel()
+		if err != nil {
 			return fmt.Errorf("report inventory of host %s: %w", l.Host, err)
 		}
 		*last = key
 	}
-	if _, err := l.Server.ReportApplied(ctx, l.Host, r); err != nil {
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if _, err := l.Server.ReportApplied(actx, l.Host, r); err != nil {
 		return fmt.Errorf("report revision %d applied on host %s: %w", r.Revision, l.Host, err)
 	}
 	return nil
