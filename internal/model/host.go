@@ -12,7 +12,7 @@ func hostObj(h Host) string { return "host " + h.Hostname }
 // through them.
 func RequireLocked(h Host) error {
 	if h.Administrative != AdminLocked {
-		return conflict(hostObj(h), "Host %s must be locked. Lock it (host-lock %s), make the change, then unlock it.", h.Hostname, h.Hostname)
+		return conflict(hostObj(h), "Host %s must be locked. Lock it (vfnet host-lock %s), make the change, then unlock it (vfnet host-unlock %s).", h.Hostname, h.Hostname, h.Hostname)
 	}
 	return nil
 }
@@ -25,7 +25,10 @@ func CheckLock(h Host, instances []string) error {
 		return conflict(hostObj(h), "Host %s is already locked; nothing to do.", h.Hostname)
 	}
 	if len(instances) > 0 {
-		return conflict(hostObj(h), "Host %s cannot be locked: instances %s have ports bound on it; migrate them (cold migration) to another host or delete them first.", h.Hostname, strings.Join(instances, ", "))
+		if len(instances) == 1 {
+			return conflict(hostObj(h), "Host %s cannot be locked: instance %s has ports bound on it; migrate it to another host first (vfnet instance migrate %s, a cold migration) or delete it.", h.Hostname, instances[0], instances[0])
+		}
+		return conflict(hostObj(h), "Host %s cannot be locked: instances %s have ports bound on it; migrate them to another host first (vfnet instance migrate NAME, a cold migration) or delete them.", h.Hostname, strings.Join(instances, ", "))
 	}
 	return nil
 }
@@ -69,18 +72,18 @@ func CheckUnlock(h Host, c HostConfig, force bool) error {
 		switch i.Class {
 		case IfClassPCISRIOV:
 			if p.SRIOVNumVFs != i.SRIOVNumVFs {
-				return conflict(hostObj(h), "Expecting sriov_numvfs=%d on %s (interface %s), the host reports %d; wait for the agent and retry, or unlock with force if the agent cannot report.", i.SRIOVNumVFs, p.Name, i.Name, p.SRIOVNumVFs)
+				return conflict(hostObj(h), "Expecting sriov_numvfs=%d on %s (interface %s), the host reports %d; wait for the agent and retry, or, if the agent cannot report, unlock with vfnet host-unlock --force %s.", i.SRIOVNumVFs, p.Name, i.Name, p.SRIOVNumVFs, h.Hostname)
 			}
 			if want, ok := c.expectedVFDriver(i); ok && !VFDriverMatches(want, p.SRIOVVFDriver) {
 				got := p.SRIOVVFDriver
 				if got == "" {
 					got = "no driver"
 				}
-				return conflict(hostObj(h), "Expecting the VFs of %s (interface %s) bound to %s, the host reports %s; wait for the agent and retry, or unlock with force if the agent cannot report.", p.Name, i.Name, want.describe(), got)
+				return conflict(hostObj(h), "Expecting the VFs of %s (interface %s) bound to %s, the host reports %s; wait for the agent and retry, or, if the agent cannot report, unlock with vfnet host-unlock --force %s.", p.Name, i.Name, want.describe(), got, h.Hostname)
 			}
 		case IfClassPCIPassthrough:
 			if p.SRIOVNumVFs != 0 {
-				return conflict(hostObj(h), "Expecting sriov_numvfs=0 on %s (pci-passthrough interface %s), the host reports %d; wait for the agent and retry, or unlock with force if the agent cannot report.", p.Name, i.Name, p.SRIOVNumVFs)
+				return conflict(hostObj(h), "Expecting sriov_numvfs=0 on %s (pci-passthrough interface %s), the host reports %d; wait for the agent and retry, or, if the agent cannot report, unlock with vfnet host-unlock --force %s.", p.Name, i.Name, p.SRIOVNumVFs, h.Hostname)
 			}
 		}
 	}

@@ -35,7 +35,8 @@ func TestCheckLock(t *testing.T) {
 		wantIn    []string
 	}{
 		{"unlocked, nothing bound", unlockedHost(), nil, nil, nil},
-		{"instances bound", unlockedHost(), []string{"vm-a", "vm-b"}, ErrConflict, []string{"vm-a, vm-b", "migrate", "delete"}},
+		{"instances bound", unlockedHost(), []string{"vm-a", "vm-b"}, ErrConflict, []string{"instances vm-a, vm-b have", "vfnet instance migrate NAME", "delete"}},
+		{"one instance bound", unlockedHost(), []string{"vm-a"}, ErrConflict, []string{"instance vm-a has", "vfnet instance migrate vm-a", "delete"}},
 		{"already locked", lockedHost(), nil, ErrConflict, []string{"already locked"}},
 	}
 	for _, tt := range tests {
@@ -91,7 +92,7 @@ func TestCheckUnlock(t *testing.T) {
 		{"converged", lockedHost(), fixture(), false, nil, ""},
 		{"already unlocked", unlockedHost(), fixture(), false, ErrConflict, "already unlocked"},
 		{"numvfs not applied", lockedHost(), reportVFs(fixture(), "p0", 0, ""), false, ErrConflict,
-			"Expecting sriov_numvfs=8 on enp59s0f0 (interface sriov0), the host reports 0; wait for the agent and retry"},
+			"Expecting sriov_numvfs=8 on enp59s0f0 (interface sriov0), the host reports 0; wait for the agent and retry, or, if the agent cannot report, unlock with vfnet host-unlock --force compute-0."},
 		{"numvfs not applied, forced", lockedHost(), reportVFs(fixture(), "p0", 0, ""), true, nil, ""},
 		{"netdevice wanted, vfio-pci bound", lockedHost(), reportVFs(fixture(), "p0", 8, "vfio-pci"), false, ErrConflict, "the NIC's VF driver"},
 		{"netdevice wanted, nothing bound", lockedHost(), reportVFs(fixture(), "p0", 8, ""), false, ErrConflict, "reports no driver"},
