@@ -211,11 +211,10 @@ func (d *Dev) PrintWelcome(w io.Writer) error {
   export VFNET_URL=%s VFNET_TOKEN=$(cat %s)
   vfnet host-list
   vfnet host-port-list %[3]s
-  vfnet host-lock %[3]s
   vfnet host-if-modify %[3]s enp59s0f0 -n sriov0 -c pci-sriov -N 8 --vf-driver netdevice
   vfnet datanetwork-add physnet0 vlan --segment-range 100-199
   vfnet interface-datanetwork-assign %[3]s sriov0 physnet0
-  vfnet host-unlock %[3]s
+  vfnet host-unlock %[3]s   # new hosts start locked; retry until the agent has created the VFs
   vfnet sim show %[4]s
   vfnet event-list --host %[3]s
 
