@@ -57,9 +57,10 @@ type Row struct {
 	Why      string `json:"why"`
 }
 
-// Header is the table header matching Row.Cells.
+// Header is the table header matching Row.Cells, lower case like the other
+// host verbs' tables (host-if-list, host-port-list).
 func Header() []string {
-	return []string{"INTERFACE", "PORT", "PCIADDR", "MODE", "VLANS", "UNTAGGED", "WHY"}
+	return []string{"ifname", "port", "pci address", "mode", "vlans", "untagged", "why"}
 }
 
 // Cells is the row as table cells.
@@ -202,7 +203,7 @@ func trunk(c model.HostConfig, root model.Interface, bound []Bound, row *Row) {
 		}
 		ids = append(ids, rs...)
 		if len(rs) > 0 {
-			why = append(why, fmt.Sprintf("%s ranges %s, to be ready", d.Name, Compress(rs)))
+			why = append(why, fmt.Sprintf("%s segment ranges %s, for networks not created yet", d.Name, Compress(rs)))
 		} else {
 			why = append(why, d.Name+" has no segment range")
 		}

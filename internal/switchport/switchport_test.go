@@ -54,7 +54,7 @@ func host() model.HostConfig {
 
 func TestReport(t *testing.T) {
 	sriovIdle := Row{Interface: "sriov0", Port: "enp59s0f0", PCIAddr: "0000:3b:00.0", Class: model.IfClassPCISRIOV, Mode: ModeTrunk,
-		VLANs: "100-109,200", Untagged: true, Why: "datanet-a ranges 100-109,200, to be ready; datanet-b is flat: untagged"}
+		VLANs: "100-109,200", Untagged: true, Why: "datanet-a segment ranges 100-109,200, for networks not created yet; datanet-b is flat: untagged"}
 	pt0Idle := Row{Interface: "pt0", Port: "enp59s0f1", PCIAddr: "0000:3b:00.1", Class: model.IfClassPCIPassthrough, Mode: ModeAccess,
 		Why: "no direct-physical port bound: the access VLAN is the network of the port bound next (on datanet-c)"}
 	pt1Idle := Row{Interface: "pt1", Port: "enp94s0f0", PCIAddr: "0000:5e:00.0", Class: model.IfClassPCIPassthrough, Mode: ModeAccess,
