@@ -131,7 +131,7 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	s := &Server{
 		Store: st, URL: "http://" + ln.Addr().String(), AdminToken: token, AdminPassword: password,
 		dataDir: cfg.DataDir, ln: ln, log: log,
-		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		http: &http.Server{Handler: api.Recover(log, mux), ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
 	}
 	log.Info("server listening", "url", s.URL, "store", st.Dialect())
