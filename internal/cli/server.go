@@ -131,8 +131,15 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	s := &Server{
 		Store: st, URL: "http://" + ln.Addr().String(), AdminToken: token, AdminPassword: password,
 		dataDir: cfg.DataDir, ln: ln, log: log,
-		http: &http.Server{Handler: api.Recover(log, mux), ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
+		http: &http.Server{Handler: api.Recover(log, mux),
+			// A slow or stalled client holds a connection for a bounded
+			// time: headers, the whole request, the answer (a long-poll's
+			// wait and then some) and between requests.
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       time.Minute,
+			WriteTimeout:      api.MaxWait + time.Minute,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
 	}
 	log.Info("server listening", "url", s.URL, "store", st.Dialect())
 	return s, nil
