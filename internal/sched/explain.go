@@ -145,6 +145,9 @@ func (ix *Index) explainOnHost(name string, h *host, p portReq, node *int) error
 	if hp.free == 0 {
 		return refuse(ReasonNoDevice, p.ID, "host %s has no free %s on %s: %s", h.name, one, dn, allClaimed(hp.devices, one, many))
 	}
+	if err := ix.linkStateMiss(h, hp, p); err != nil {
+		return err
+	}
 	sum := summary(h, hp, p.policy == PolicySocket)
 	if node == nil {
 		switch p.policy {
@@ -179,6 +182,13 @@ func (ix *Index) explainTogether(ports []portReq, best miss, onHost bool) error 
 		return refuse(ReasonTogether, "", "no single host can serve all %d ports", len(ports))
 	}
 	p := ports[best.port]
+	if p.pool != nil {
+		if hp := best.host.pools[p.pool.key]; hp != nil {
+			if err := ix.linkStateMiss(best.host, hp, p); err != nil {
+				return err
+			}
+		}
+	}
 	node := ""
 	if best.node >= 0 {
 		node = fmt.Sprintf(" with the instance on NUMA node %d", best.node)
@@ -223,5 +233,41 @@ func (ix *Index) checkSlot(p portReq, hostName string) (int32, error) {
 	if d.claimed {
 		return -1, refuse(ReasonPCISlot, p.ID, "port %s asks for pci_slot %s of %s/%s, which is already claimed", p.ID, p.PCISlot, h.name, g.iface)
 	}
+	if p.refuses(g) {
+		return -1, refuse(ReasonLinkState, p.ID, "port %s is admin_state_up false and asks for pci_slot %s of %s/%s, a VF of PF %s whose driver (%s) cannot disable a VF's link "+
+			"(no VF link state), so the VF would pass traffic: give a VF of a NIC that supports VF link state, or set the port admin_state_up true",
+			p.ID, p.PCISlot, h.name, g.iface, g.pf, g.noLink)
+	}
 	return id, nil
+}
+
+// linkStateMiss is the refusal of an administratively down port p on host
+// h when h's free devices of p's pool would serve it but are all VFs whose
+// PF driver cannot disable a VF's link; nil otherwise.
+func (ix *Index) linkStateMiss(h *host, hp *hostPool, p portReq) error {
+	if !p.AdminDown || p.class != model.IfClassPCISRIOV {
+		return nil
+	}
+	var pfs, drivers []string
+	for _, gid := range hp.groups {
+		g := ix.groups[gid]
+		if g.free == 0 {
+			continue
+		}
+		if !p.refuses(g) {
+			return nil
+		}
+		if !slices.Contains(pfs, g.pf) {
+			pfs = append(pfs, g.pf)
+		}
+		if !slices.Contains(drivers, g.noLink) {
+			drivers = append(drivers, g.noLink)
+		}
+	}
+	if len(pfs) == 0 {
+		return nil
+	}
+	return refuse(ReasonLinkState, p.ID, "port %s is admin_state_up false, but the free VFs on %s of host %s are on PF %s, whose driver (%s) cannot disable a VF's link "+
+		"(no VF link state), so the VF would pass traffic: bind it where a NIC supports VF link state, or set the port admin_state_up true",
+		p.ID, p.PhysicalNetwork, h.name, strings.Join(pfs, ", "), strings.Join(drivers, ", "))
 }

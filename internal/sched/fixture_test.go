@@ -56,6 +56,21 @@ func (f fleet) state(h string, admin model.AdminState, oper model.OperState) fle
 	return out
 }
 
+// noLink marks the devices of PF 0000:<bus>:00.0 of host h as on a driver
+// that lacks VF link state.
+func (f fleet) noLink(h, bus, driver string) fleet {
+	out := append(fleet{}, f...)
+	for i := range out {
+		if out[i].Host == h && out[i].PFAddr == "0000:"+bus+":00.0" {
+			out[i].NoLinkState = driver
+		}
+	}
+	return out
+}
+
+// down is port p administratively down.
+func down(p Port) Port { p.AdminDown = true; return p }
+
 func node(n int) *int { return &n }
 
 func direct(id, dn string, p Policy) Port {

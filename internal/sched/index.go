@@ -85,6 +85,8 @@ type group struct {
 	node   int
 	socket int
 	dns    []string
+	// noLink is the PF driver that lacks VF link state (Device.NoLinkState).
+	noLink string
 	pools  []*pool
 	keys   []rkey // the rankings a free device of this group counts in
 	devs   []int32
@@ -296,7 +298,7 @@ func (ix *Index) addDevices(hid int32, devs []Device) {
 			}
 			gid = int32(len(ix.groups))
 			ix.groups = append(ix.groups, &group{host: hid, iface: d.Interface, pf: d.PFAddr, class: d.Class,
-				node: node, socket: socket, dns: slices.Clone(d.DataNetworks)})
+				node: node, socket: socket, dns: slices.Clone(d.DataNetworks), noLink: d.NoLinkState})
 			h.groups = append(h.groups, gid)
 		}
 		g := ix.groups[gid]
@@ -478,7 +480,7 @@ func (ix *Index) device(id int32) Device {
 	h := ix.hosts[g.host]
 	out := Device{Host: h.name, HostAdmin: h.admin, HostOper: h.oper, Interface: g.iface, Class: g.class,
 		DataNetworks: slices.Clone(g.dns), PFAddr: g.pf, VFIndex: int(d.vfIndex), NUMANode: g.node,
-		Socket: g.socket, Claimed: d.claimed}
+		Socket: g.socket, Claimed: d.claimed, NoLinkState: g.noLink}
 	if g.class == model.IfClassPCISRIOV {
 		out.VFAddr = d.addr
 	}

@@ -406,7 +406,7 @@ func (ix *Index) candidates(h *host, p portReq, n, need int) []int32 {
 	if p.fixed >= 0 {
 		d := ix.devs[p.fixed]
 		g := ix.groups[d.group]
-		if d.claimed || tier(p.policy, h, n, g) < 0 {
+		if d.claimed || p.refuses(g) || tier(p.policy, h, n, g) < 0 {
 			return nil
 		}
 		return []int32{p.fixed}
@@ -422,7 +422,7 @@ func (ix *Index) candidates(h *host, p portReq, n, need int) []int32 {
 	cs := cbuf[:0]
 	for _, gid := range hp.groups {
 		g := ix.groups[gid]
-		if g.free == 0 {
+		if g.free == 0 || p.refuses(g) {
 			continue
 		}
 		if t := tier(p.policy, h, n, g); t >= 0 {
@@ -455,6 +455,13 @@ func (ix *Index) candidates(h *host, p portReq, n, need int) []int32 {
 		}
 	}
 	return out
+}
+
+// refuses reports whether group g cannot serve port p whatever its NUMA
+// node: an administratively down port on a VF whose driver cannot disable
+// the VF's link. A passed-through PF serves it: the VM drives its link.
+func (p portReq) refuses(g *group) bool {
+	return p.AdminDown && g.class == model.IfClassPCISRIOV && g.noLink != ""
 }
 
 func orNone(s string) string {

@@ -219,6 +219,36 @@ func TestPlace(t *testing.T) {
 			devs: base, req: Request{Ports: []Port{slot(direct("p1", "datanet-a", ""), "0000:af:02.1"), slot(direct("p2", "datanet-a", ""), "0000:af:02.1")}, Host: "compute-0"},
 			err: ReasonInvalid, msg: "ports p1 and p2 both ask for pci_slot 0000:af:02.1: one device serves one port"},
 
+		// An administratively down port and NICs without VF link state.
+		{name: "admin down port skips the VFs of a driver without link state",
+			devs: base.noLink("compute-0", "3b", "igb"), req: Request{Ports: []Port{down(direct("p1", "datanet-a", ""))}},
+			wantHost: "compute-0", wantNode: 1, want: []string{"0000:af:02.0"}},
+		{name: "admin up port takes them",
+			devs: base.noLink("compute-0", "3b", "igb"), req: Request{Ports: []Port{direct("p1", "datanet-a", "")}},
+			wantHost: "compute-0", wantNode: 0, want: []string{"0000:3b:02.0"}},
+		{name: "admin down port goes to another host",
+			devs: base.noLink("compute-0", "3b", "igb").claim("af"), req: Request{Ports: []Port{down(direct("p1", "datanet-a", ""))}},
+			wantHost: "compute-1", wantNode: 0, want: []string{"0000:3b:02.0"}},
+		{name: "admin down port on a passed-through PF of such a driver",
+			devs: base.noLink("compute-1", "5e", "igb"), req: Request{Ports: []Port{down(physical("p1", "datanet-b", ""))}},
+			wantHost: "compute-1", wantNode: 0, want: []string{"0000:5e:00.0"}},
+		{name: "admin down port beside an up one: the up one takes the igb VF",
+			devs:     fleet{}.sriov("h", "s0", "3b", 0, 0, 1, "d").sriov("h", "s1", "3c", 0, 0, 1, "d").noLink("h", "3b", "igb"),
+			req:      Request{Ports: []Port{down(direct("p1", "d", "")), direct("p2", "d", "")}},
+			wantHost: "h", wantNode: 0, want: []string{"0000:3c:02.0", "0000:3b:02.0"}},
+		{name: "admin down port on a named host with only such VFs",
+			devs: base.noLink("compute-1", "3b", "igb"), req: Request{Ports: []Port{down(direct("p1", "datanet-a", ""))}, Host: "compute-1"},
+			err: ReasonLinkState, msg: "port p1 is admin_state_up false, but the free VFs on datanet-a of host compute-1 are on PF 0000:3b:00.0, whose driver (igb) cannot disable a VF's link " +
+				"(no VF link state), so the VF would pass traffic: bind it where a NIC supports VF link state, or set the port admin_state_up true"},
+		{name: "admin down port and no such VF in the fleet",
+			devs: fleet{}.sriov("h", "s0", "3b", 0, 0, 2, "d").noLink("h", "3b", "igb"), req: Request{Ports: []Port{down(direct("p1", "d", ""))}},
+			err: ReasonLinkState, msg: "port p1 is admin_state_up false, but the free VFs on d of host h are on PF 0000:3b:00.0, whose driver (igb) cannot disable a VF's link " +
+				"(no VF link state), so the VF would pass traffic: bind it where a NIC supports VF link state, or set the port admin_state_up true"},
+		{name: "admin down port asks for a pci_slot of such a driver",
+			devs: base.noLink("compute-0", "af", "igb"), req: Request{Ports: []Port{slot(down(direct("p1", "datanet-a", "")), "0000:af:02.1")}, Host: "compute-0"},
+			err: ReasonLinkState, msg: "port p1 is admin_state_up false and asks for pci_slot 0000:af:02.1 of compute-0/sriov1, a VF of PF 0000:af:00.0 whose driver (igb) cannot disable a VF's link " +
+				"(no VF link state), so the VF would pass traffic: give a VF of a NIC that supports VF link state, or set the port admin_state_up true"},
+
 		// Malformed requests.
 		{name: "no port", devs: base, req: Request{}, err: ReasonInvalid, msg: "nothing to place: the request has no port"},
 		{name: "unknown policy", devs: base, req: Request{Ports: []Port{direct("p1", "datanet-a", "strict")}},

@@ -40,6 +40,10 @@ type Device struct {
 	// Socket is the CPU socket of NUMANode, -1 when unknown.
 	Socket  int  `json:"socket"`
 	Claimed bool `json:"claimed"`
+	// NoLinkState names the PF's driver when, as the host's agent
+	// reported, it cannot set a VF's link state (igb has no
+	// ndo_set_vf_link_state); "" when it can or nothing is known yet.
+	NoLinkState string `json:"no_vf_link_state,omitempty"`
 }
 
 // Addr is the device's PCI address as binding:profile.pci_slot names it:
@@ -103,6 +107,10 @@ type Port struct {
 	// (Request.Host must name its host: addresses repeat across hosts); ""
 	// lets sched choose.
 	PCISlot string `json:"pci_slot,omitempty"`
+	// AdminDown: the port's admin_state_up is false, so its VF's link must
+	// be disabled; a VF whose PF driver lacks VF link state (NoLinkState)
+	// would pass traffic anyway and does not serve it.
+	AdminDown bool `json:"admin_state_down,omitempty"`
 }
 
 // Request asks for one host serving every port, and one device per port.
@@ -145,6 +153,10 @@ const (
 	ReasonNUMA Reason = "numa_policy"
 	// ReasonPCISlot: the pci_slot asked for cannot serve the port.
 	ReasonPCISlot Reason = "pci_slot"
+	// ReasonLinkState: the port is administratively down and the free
+	// devices that would serve it are VFs of NICs whose driver cannot
+	// disable a VF's link.
+	ReasonLinkState Reason = "vf_link_state_unsupported"
 	// ReasonTogether: every port fits somewhere, but no one host (and NUMA
 	// node) serves all of them at once.
 	ReasonTogether Reason = "no_single_host"

@@ -465,6 +465,33 @@ func TestWorkflow(t *testing.T) {
 		}
 	})
 
+	step(t, "a port already admin down is not bound onto igb", func(t *testing.T) {
+		// The only VFs of the host are igb's (the second PF is
+		// pci-passthrough): an external bind fails with the reason in the
+		// host's events, an instance create is refused.
+		var down struct {
+			ID      string `json:"id"`
+			VIFType string `json:"binding:vif_type"`
+		}
+		l.jsonVfnet(t, &down, "port", "create", "--network", "net10", "--disable", "--host", hostName, "port-down")
+		if down.VIFType != "binding_failed" {
+			t.Fatalf("port create --disable --host %s: vif_type %s, want binding_failed (igb cannot disable a VF's link)", hostName, down.VIFType)
+		}
+		ev := l.mustVfnet(t, "event-list", "--host", hostName, "--kind", "error")
+		if !strings.Contains(ev, "binding failed: port "+down.ID+" is admin_state_up false") || !strings.Contains(ev, "(igb) cannot disable a VF's link") {
+			t.Errorf("event-list has no reason for the failed bind of %s:\n%s", down.ID, ev)
+		}
+		var down2 portView
+		l.jsonVfnet(t, &down2, "port", "create", "--network", "net10", "--disable", "port-down2")
+		out, err := l.vfnet("instance", "create", "--nic", "port-id="+down2.ID, "vm-down")
+		if err == nil || !strings.Contains(out, "(igb) cannot disable a VF's link") {
+			t.Fatalf("instance create with an admin down port, only igb VFs free: %v\n%s\nwant a refusal saying igb cannot disable the VF's link", err, out)
+		}
+		t.Logf("instance create with an admin down port: refused:\n%s", out)
+		l.mustVfnet(t, "port", "delete", down.ID)
+		l.mustVfnet(t, "port", "delete", down2.ID)
+	})
+
 	step(t, "direct-physical port on the second PF", func(t *testing.T) {
 		var pt portView
 		l.jsonVfnet(t, &pt, "port", "create", "--network", "net10", "--vnic-type", "direct-physical", "port-pt")
@@ -576,6 +603,7 @@ func TestWorkflow(t *testing.T) {
 			t.Errorf("the passed-through PF %s is on %q after igb's reload, want vfio-pci", l.pf2.addr, d)
 		}
 		eventually(t, wait, "port0 ACTIVE", func() string { return l.portStatus(port.ID, "ACTIVE") })
+		l.followsNetdev(t, l.pf1, "sriov0")
 	})
 
 	step(t, "agent restart on a converged host writes nothing", func(t *testing.T) {
@@ -641,8 +669,53 @@ func TestWorkflow(t *testing.T) {
 			return ""
 		})
 		eventually(t, wait, "converged", l.converged)
+		l.followsNetdev(t, l.pf2, "pthru0")
 	})
 	t.Logf("FIGURE workflow: whole workflow in the guest %v", time.Since(labStart).Round(100*time.Millisecond))
+}
+
+// followsNetdev checks, after the kernel gave PF p's netdev a new name (no
+// udev in the guest: the next free ethN), that the server follows it: the
+// same port (by PCI address) carries the new name, host-port-show finds it
+// by that name, and interface iface keeps its id, class and port, so no
+// interface was added or lost its configuration.
+func (l *lab) followsNetdev(t *testing.T, p pf, iface string) {
+	t.Helper()
+	ctx := context.Background()
+	now := netdevOf(p.addr)
+	if now == "" {
+		t.Fatalf("%s has no netdev", p.addr)
+	}
+	var port model.Port
+	eventually(t, wait, "the server's port of "+p.addr+" named "+now, func() string {
+		var err error
+		if port, err = l.c.Port(ctx, hostName, p.addr); err != nil {
+			return err.Error()
+		}
+		if port.Name != now {
+			return "name " + port.Name
+		}
+		return ""
+	})
+	byName, err := l.c.Port(ctx, hostName, now)
+	if err != nil || byName.ID != port.ID {
+		t.Fatalf("host-port-show %s %s: %+v %v, want port %s of %s", hostName, now, byName, err, port.ID, p.addr)
+	}
+	ifs, err := l.c.Interfaces(ctx, hostName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []model.Interface
+	for _, i := range ifs {
+		if i.PortID == port.ID {
+			found = append(found, i)
+		}
+	}
+	if len(found) != 1 || found[0].Name != iface || found[0].Class == model.IfClassNone || len(found[0].DataNetworks) == 0 {
+		t.Fatalf("interfaces of port %s (%s, now %s): %+v, want only %s, still configured", port.ID, p.addr, now, found, iface)
+	}
+	t.Logf("PF %s: netdev %s at boot, %s now; port %s and interface %s (%s, %v) followed", p.addr, p.ifname, now, port.ID, iface, found[0].Class, found[0].DataNetworks)
+	l.mustVfnet(t, "host-port-show", hostName, now)
 }
 
 // vfIs is "" when VF i of vfs has MAC mac and VLAN vlan.

@@ -28,6 +28,7 @@ func runClaims(t *testing.T, dsn DSN) {
 		{"PCISlotNeverTwice", testPCISlotTwice},
 		{"DirectPhysical", testDirectPhysical},
 		{"InstancesAndLock", testInstancesAndLock},
+		{"AdminDownBindSkipsNICWithoutLinkState", testAdminDownBind},
 		{"Refusals", testClaimRefusals},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
