@@ -62,7 +62,13 @@ func (a *API) desired(w http.ResponseWriter, r *http.Request, _ store.Token) err
 		return err
 	}
 	if after >= 0 && h.DesiredRevision == after {
-		if wait == 0 || !a.hub.wait(r.Context(), a.store, h.ID, after, wait) {
+		changed := false
+		if wait > 0 {
+			if changed, err = a.hub.wait(r.Context(), a.store, h.ID, after, wait); err != nil {
+				return err
+			}
+		}
+		if !changed {
 			if r.Context().Err() != nil {
 				return nil // the agent went away
 			}
@@ -142,6 +148,17 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request, _ store.Token) 
 	return nil
 }
 
+// Shutdown ends every long-poll at once with a 503, and any that starts
+// after: http.Server.Shutdown waits for requests to finish and does not
+// cancel them, so without this a shutdown would wait out each agent's
+// long-poll (up to MaxWait). The server calls it through RegisterOnShutdown.
+func (a *API) Shutdown() { a.hub.shutdown() }
+
+// errShuttingDown answers the long-polls that Shutdown ends; the agent
+// retries with backoff.
+var errShuttingDown = &httpError{status: http.StatusServiceUnavailable,
+	msg: "The server is shutting down; ask again (another server, or this one once it is back)"}
+
 // revisionHub lets any number of long-polls wait on host revisions with
 // one store query per pollInterval: while anyone waits, one goroutine reads
 // every host's revision and wakes the waiters whose host moved. Reading the
@@ -152,12 +169,15 @@ type revisionHub struct {
 	mu      sync.Mutex
 	waiters map[*revWaiter]struct{}
 	running bool
+	down    bool // shutdown was called
 }
 
 type revWaiter struct {
 	host  string
 	after int64
 	done  chan struct{}
+	// down is set before done is closed when the server shuts down.
+	down bool
 }
 
 // pollInterval is the delay between a revision change and the agents'
@@ -165,10 +185,14 @@ type revWaiter struct {
 const pollInterval = 100 * time.Millisecond
 
 // wait blocks until host's revision differs from after (true), or until
-// timeout or ctx ends (false).
-func (h *revisionHub) wait(ctx context.Context, st *store.Store, host string, after int64, timeout time.Duration) bool {
+// timeout or ctx ends (false), or the server shuts down (errShuttingDown).
+func (h *revisionHub) wait(ctx context.Context, st *store.Store, host string, after int64, timeout time.Duration) (bool, error) {
 	wt := &revWaiter{host: host, after: after, done: make(chan struct{})}
 	h.mu.Lock()
+	if h.down {
+		h.mu.Unlock()
+		return false, errShuttingDown
+	}
 	if h.waiters == nil {
 		h.waiters = map[*revWaiter]struct{}{}
 	}
@@ -187,11 +211,25 @@ func (h *revisionHub) wait(ctx context.Context, st *store.Store, host string, af
 	defer timer.Stop()
 	select {
 	case <-wt.done:
-		return true
+		if wt.down { // written before done was closed
+			return false, errShuttingDown
+		}
+		return true, nil
 	case <-timer.C:
 	case <-ctx.Done():
 	}
-	return false
+	return false, nil
+}
+
+func (h *revisionHub) shutdown() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.down = true
+	for wt := range h.waiters {
+		wt.down = true
+		close(wt.done)
+		delete(h.waiters, wt)
+	}
 }
 
 func (h *revisionHub) poll(st *store.Store) {

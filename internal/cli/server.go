@@ -122,7 +122,8 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", api.New(st, log))
+	v1 := api.New(st, log)
+	mux.Handle("/v1/", v1)
 	// The Neutron-compatible API: version discovery at / and /v2.0.
 	// Its binding step is the store's claim path (BindNeutronPort).
 	mux.Handle("/", neutronapi.New(neutronapi.Options{Store: neutronStore, Log: log, Bind: st.BindNeutronPort}))
@@ -141,6 +142,9 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
 	}
+	// Shutdown waits for requests to finish: the agents' long-polls end
+	// at once rather than when their wait does.
+	s.http.RegisterOnShutdown(v1.Shutdown)
 	log.Info("server listening", "url", s.URL, "store", st.Dialect())
 	return s, nil
 }
@@ -274,7 +278,11 @@ func (s *Server) Run(ctx context.Context) error {
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := s.http.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("server: shutdown: %w", err)
+		// Requests still running after the grace period are cut, so that
+		// none is left using the store Close is about to close.
+		s.http.Close()
+		<-errc
+		return fmt.Errorf("server: shutdown: requests still running after 10s were cut: %w", err)
 	}
 	<-errc // http.ErrServerClosed
 	return nil
