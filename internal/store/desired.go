@@ -313,7 +313,11 @@ func reportEvents(r Applied, prevRev int64, prevDigest, digest string) []Event {
 	sort.Strings(keys)
 	for _, k := range keys {
 		pf, attr, _ := strings.Cut(k, " ")
-		add(Event{Kind: EventReset, Object: "PF " + pf, Message: fmt.Sprintf("%d free VFs of PF %s: %s reset", resets[k], pf, attr)})
+		vfs := "VFs"
+		if resets[k] == 1 {
+			vfs = "VF"
+		}
+		add(Event{Kind: EventReset, Object: "PF " + pf, Message: fmt.Sprintf("%d free %s of PF %s: %s reset", resets[k], vfs, pf, attr)})
 	}
 	if digest != prevDigest || (digest != "" && r.Revision != prevRev) {
 		for _, e := range r.Errors {
