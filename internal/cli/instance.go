@@ -57,7 +57,9 @@ func newInstanceCreateCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringArrayVar(&nics, "nic", nil, "port-id=PORT: a NIC of the instance (repeat for more)")
-	cmd.Flags().IntVar(&node, "numa-node", -1, "pin the instance to this NUMA node (default: vfnet chooses)")
+	// Read only when given (Changed), so the zero default is never sent and
+	// help does not print a misleading "(default -1)".
+	cmd.Flags().IntVar(&node, "numa-node", 0, "pin the instance to this NUMA node (unset: vfnet chooses)")
 	cmd.Flags().StringVar(&host, "host", "", "place the instance on this host (default: vfnet chooses)")
 	cmd.Flags().StringVar(&policy, "numa-policy", "", "NUMA affinity policy of ports that have none: required, preferred, legacy (default) or socket")
 	addClientFlags(cmd, &o)
