@@ -174,12 +174,18 @@ func (d *Dev) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var wg sync.WaitGroup
+	// Every host opens before any agent starts: a failure then leaves no
+	// agent running on a store the caller is about to close.
+	kernels := make(map[string]*sim.Kernel, len(d.HostDirs))
 	for name, dir := range d.HostDirs {
 		k, err := sim.Open(dir)
 		if err != nil {
 			return fmt.Errorf("dev: %w", err)
 		}
+		kernels[name] = k
+	}
+	var wg sync.WaitGroup
+	for name, k := range kernels {
 		var onPass func(agent.Report, error)
 		if d.cfg.OnPass != nil {
 			onPass = func(r agent.Report, err error) { d.cfg.OnPass(name, r, err) }
