@@ -121,9 +121,9 @@ func (ix *Index) explainOnHost(name string, h *host, p portReq, node *int) error
 	}
 	if !h.schedulable() {
 		if h.admin != model.AdminUnlocked {
-			return refuse(ReasonHostUnavailable, p.ID, "host %s is locked: unlock it to bind ports on it", h.name)
+			return refuse(ReasonHostUnavailable, p.ID, "host %s is locked: unlock it (vfnet host-unlock %s) to bind ports on it", h.name, h.name)
 		}
-		return refuse(ReasonHostUnavailable, p.ID, "host %s is disabled: its agent is not running or has not applied the host's configuration yet", h.name)
+		return refuse(ReasonHostUnavailable, p.ID, "host %s is disabled: its agent is not running or has not applied the host's configuration yet; retry once vfnet host-list shows it enabled (vfnet event-list --host %s shows the agent's work)", h.name, h.name)
 	}
 	if p.fixed >= 0 {
 		d := ix.devs[p.fixed]
