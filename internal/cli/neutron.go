@@ -421,6 +421,22 @@ func keyValues(flag, s string, allowed ...string) (map[string]string, error) {
 	return out, nil
 }
 
+// inUseHint is what to do about Neutron's in-use refusals, whose messages
+// (kept word for word for openstack CLI users) do not say.
+func inUseHint(err error, ref string) string {
+	var e *client.Error
+	if !errors.As(err, &e) {
+		return ""
+	}
+	switch neutron.ErrorType(e.Title) {
+	case neutron.TypeNetworkInUse:
+		return fmt.Sprintf(" Delete its ports first (vfnet port list --network %s).", ref)
+	case neutron.TypeSubnetInUse:
+		return fmt.Sprintf(" Delete the ports with an address on it first (vfnet port list --fixed-ip subnet=%s).", ref)
+	}
+	return ""
+}
+
 // deleteEach deletes every named object, going on after a failure, as
 // `openstack network delete a b` does, and reports each result.
 func deleteEach(cmd *cobra.Command, kind string, refs []string, del func(ctx context.Context, ref string) (string, error)) error {
@@ -428,7 +444,7 @@ func deleteEach(cmd *cobra.Command, kind string, refs []string, del func(ctx con
 	for _, ref := range refs {
 		id, err := del(cmd.Context(), ref)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("delete %s %q: %w", kind, ref, err))
+			errs = append(errs, fmt.Errorf("delete %s %q: %w%s", kind, ref, err, inUseHint(err, ref)))
 			continue
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s %s (%s)\n", kind, ref, id)

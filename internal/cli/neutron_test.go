@@ -204,8 +204,8 @@ func TestNetworkSubnetPortVerbs(t *testing.T) {
 	wantErr(t, srv, admin, []string{`more than one network exists with the name "dup"`, "name it by ID"}, "network", "show", "dup")
 	wantErr(t, srv, admin, []string{"No project network is available"},
 		"network", "create", "--provider-network-type", "vlan", "--provider-physical-network", "datanet-a", "dup3")
-	wantErr(t, srv, admin, []string{"One or more ports have an IP allocation from this subnet"}, "subnet", "delete", "sub-a")
-	wantErr(t, srv, admin, []string{"There are one or more ports still in use on the network"}, "network", "delete", "net-a")
+	wantErr(t, srv, admin, []string{"One or more ports have an IP allocation from this subnet", "Delete the ports with an address on it first (vfnet port list --fixed-ip subnet=sub-a)."}, "subnet", "delete", "sub-a")
+	wantErr(t, srv, admin, []string{"There are one or more ports still in use on the network", "Delete its ports first (vfnet port list --network net-a)."}, "network", "delete", "net-a")
 
 	// delete, several at once; a failure does not stop the rest.
 	out, err := vfnetErr(t, srv, admin, "port", "delete", "sriov-port-1", "no-such-port", "p2", "normal-port")
