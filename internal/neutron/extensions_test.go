@@ -15,7 +15,7 @@ func TestExtensions(t *testing.T) {
 		seen[e.Alias] = true
 	}
 	for _, a := range []string{"provider", "binding", "port-security", "project-id", "pagination", "sorting",
-		"standard-attr-revisions", "standard-attr-timestamp", "filter-validation", "port-trusted-vif", "port-numa-affinity-policy"} {
+		"standard-attr-revisions", "standard-attr-timestamp", "filter-validation", "port-trusted-vif", "port-numa-affinity-policy", "ip-substring-filtering"} {
 		if !seen[a] {
 			t.Errorf("extension %s missing", a)
 		}

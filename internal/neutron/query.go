@@ -182,8 +182,8 @@ func canonicalFilterValue(a Attribute, v string) (string, error) {
 	case KindObject:
 		if a.Name == "fixed_ips" {
 			k, _, ok := strings.Cut(v, "=")
-			if !ok || k != "ip_address" && k != "subnet_id" {
-				return "", InvalidInput("fixed_ips filter '%s' must be ip_address=<address> or subnet_id=<id>", v)
+			if !ok || k != "ip_address" && k != "ip_address_substr" && k != "subnet_id" {
+				return "", InvalidInput("fixed_ips filter '%s' must be ip_address=<address>, ip_address_substr=<part of an address> or subnet_id=<id>", v)
 			}
 		}
 	}
@@ -394,14 +394,12 @@ func filterMatches(f Filter, raw json.RawMessage) bool {
 			k, val, _ := strings.Cut(v, "=")
 			want[k] = append(want[k], val)
 		}
+		// As Neutron: each key holds when some fixed IP matches one of its
+		// values, not necessarily the fixed IP another key matched.
 		for k, vals := range want {
 			ok := false
 			for _, ip := range ips {
-				got := ip.IPAddress
-				if k == "subnet_id" {
-					got = ip.SubnetID
-				}
-				ok = ok || contains(vals, got)
+				ok = ok || fixedIPMatches(k, vals, ip)
 			}
 			if !ok {
 				return false
@@ -410,6 +408,26 @@ func filterMatches(f Filter, raw json.RawMessage) bool {
 		return true
 	}
 	return contains(f.Values, jsonString(raw))
+}
+
+// fixedIPMatches reports whether ip matches one of vals for fixed_ips
+// filter key k. ip_address_substr is the ip-substring-filtering extension:
+// the address contains the value (Neutron's LIKE '%value%', which its MySQL
+// collation makes case-insensitive, so "2001:DB8" finds 2001:db8::5).
+func fixedIPMatches(k string, vals []string, ip FixedIP) bool {
+	switch k {
+	case "subnet_id":
+		return contains(vals, ip.SubnetID)
+	case "ip_address_substr":
+		addr := strings.ToLower(ip.IPAddress)
+		for _, v := range vals {
+			if strings.Contains(addr, strings.ToLower(v)) {
+				return true
+			}
+		}
+		return false
+	}
+	return contains(vals, ip.IPAddress)
 }
 
 func jsonString(raw json.RawMessage) string {

@@ -169,6 +169,8 @@ func TestApplyPortFixedIPs(t *testing.T) {
 	ports := []Port{
 		{ID: "1", Name: "a", FixedIPs: []FixedIP{{"s1", "192.0.2.2"}, {"s2", "2001:db8::2"}}},
 		{ID: "2", Name: "b", FixedIPs: []FixedIP{{"s1", "192.0.2.3"}}},
+		{ID: "3", Name: "c", FixedIPs: []FixedIP{{"s3", "10.0.0.13"}}},
+		{ID: "4", Name: "no addresses"},
 	}
 	tests := []struct {
 		query string
@@ -177,6 +179,20 @@ func TestApplyPortFixedIPs(t *testing.T) {
 		{"fixed_ips=ip_address%3D192.0.2.3", []string{"b"}},
 		{"fixed_ips=subnet_id%3Ds1", []string{"a", "b"}},
 		{"fixed_ips=subnet_id%3Ds1&fixed_ips=ip_address%3D2001:db8::2", []string{"a"}},
+		// ip-substring-filtering: any part of any of the port's addresses.
+		{"fixed_ips=ip_address_substr%3D192.0.2", []string{"a", "b"}},
+		{"fixed_ips=ip_address_substr%3D0.2.3", []string{"b"}},
+		{"fixed_ips=ip_address_substr%3D.13", []string{"c"}},
+		{"fixed_ips=ip_address_substr%3Ddb8::", []string{"a"}},
+		{"fixed_ips=ip_address_substr%3D2001:DB8", []string{"a"}},
+		{"fixed_ips=ip_address_substr%3D2", []string{"a", "b"}},
+		{"fixed_ips=ip_address_substr%3D203.0.113", nil},
+		// Values of one key are alternatives.
+		{"fixed_ips=ip_address_substr%3D0.2.3&fixed_ips=ip_address_substr%3D10.0", []string{"b", "c"}},
+		// Keys all hold, each on any of the port's addresses.
+		{"fixed_ips=ip_address_substr%3D192.0&fixed_ips=subnet_id%3Ds2", []string{"a"}},
+		{"fixed_ips=ip_address_substr%3D192.0&fixed_ips=ip_address%3D192.0.2.3", []string{"b"}},
+		{"fixed_ips=ip_address_substr%3D10.0&fixed_ips=subnet_id%3Ds1", nil},
 	}
 	for _, tt := range tests {
 		v, _ := url.ParseQuery(tt.query)
@@ -192,8 +208,10 @@ func TestApplyPortFixedIPs(t *testing.T) {
 			t.Errorf("Apply(%s) (-want +got):\n%s", tt.query, diff)
 		}
 	}
-	v, _ := url.ParseQuery("fixed_ips=192.0.2.3")
-	if _, err := ParseQuery(Ports, v); !errors.Is(err, TypeInvalidInput) {
-		t.Errorf("fixed_ips without key: got %v, want InvalidInput", err)
+	for _, bad := range []string{"fixed_ips=192.0.2.3", "fixed_ips=ip_substr%3D192"} {
+		v, _ := url.ParseQuery(bad)
+		if _, err := ParseQuery(Ports, v); !errors.Is(err, TypeInvalidInput) {
+			t.Errorf("ParseQuery(%s): got %v, want InvalidInput", bad, err)
+		}
 	}
 }

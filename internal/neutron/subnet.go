@@ -340,3 +340,41 @@ func inPool(a netip.Addr, p AllocationPool) bool {
 	hi, err2 := netip.ParseAddr(p.End)
 	return err1 == nil && err2 == nil && !a.Less(lo) && !hi.Less(a)
 }
+
+// isRouterInterface reports whether a port's device_owner is one of
+// neutron-lib's ROUTER_INTERFACE_OWNERS. vfnet has no routers, but
+// device_owner is free text, and Neutron keeps such a port's subnet.
+func isRouterInterface(owner string) bool {
+	switch owner {
+	case "network:router_interface", "network:router_interface_distributed", "network:ha_router_replicated_interface":
+		return true
+	}
+	return false
+}
+
+// IsAutoAddressSubnet reports whether s gives addresses by SLAAC or
+// DHCPv6-stateless (either mode set to one of them, as Neutron's
+// is_auto_address_subnet): the host forms its address from the prefix, so an
+// allocation on s records an address rather than reserving one.
+func IsAutoAddressSubnet(s Subnet) bool {
+	auto := func(m *string) bool { return m != nil && (*m == IPv6SLAAC || *m == IPv6DHCPv6Stateless) }
+	return auto(s.IPv6AddressMode) || auto(s.IPv6RAMode)
+}
+
+// CheckSubnetDelete decides whether subnet s may be deleted while ports
+// hold addresses on it; owners are those ports' device_owner values, one per
+// allocation. Neutron's rule: a router interface always keeps its subnet; on
+// an auto-address subnet the other ports' addresses are dropped with the
+// subnet (the store removes them from the ports' fixed_ips), on any other
+// subnet an address in use keeps it (409 SubnetInUse).
+func CheckSubnetDelete(s Subnet, owners []string) error {
+	for _, o := range owners {
+		if isRouterInterface(o) {
+			return SubnetInUse(s.ID)
+		}
+	}
+	if len(owners) > 0 && !IsAutoAddressSubnet(s) {
+		return SubnetInUse(s.ID)
+	}
+	return nil
+}

@@ -149,3 +149,36 @@ func TestLastAddr(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckSubnetDelete(t *testing.T) {
+	v6 := func(ra, addr *string) Subnet {
+		return Subnet{ID: "s6", IPVersion: 6, CIDR: "2001:db8::/64", IPv6RAMode: ra, IPv6AddressMode: addr}
+	}
+	v4 := Subnet{ID: "s4", IPVersion: 4, CIDR: "192.0.2.0/24"}
+	tests := []struct {
+		name    string
+		subnet  Subnet
+		owners  []string
+		wantErr error
+	}{
+		{"v4 unused", v4, nil, nil},
+		{"v4 with a port", v4, []string{"compute:nova"}, TypeSubnetInUse},
+		{"v6 no modes with a port", v6(nil, nil), []string{""}, TypeSubnetInUse},
+		{"stateful with a port", v6(ptr(IPv6DHCPv6Stateful), ptr(IPv6DHCPv6Stateful)), []string{""}, TypeSubnetInUse},
+		{"slaac with ports", v6(ptr(IPv6SLAAC), ptr(IPv6SLAAC)), []string{"", "compute:nova"}, nil},
+		{"stateless with a port", v6(ptr(IPv6DHCPv6Stateless), ptr(IPv6DHCPv6Stateless)), []string{"compute:nova"}, nil},
+		{"address mode slaac alone", v6(nil, ptr(IPv6SLAAC)), []string{""}, nil},
+		{"ra mode stateless alone", v6(ptr(IPv6DHCPv6Stateless), nil), []string{""}, nil},
+		{"ra stateful, address slaac", v6(ptr(IPv6DHCPv6Stateful), ptr(IPv6SLAAC)), []string{""}, nil},
+		{"slaac with a router interface", v6(ptr(IPv6SLAAC), ptr(IPv6SLAAC)), []string{"", "network:router_interface"}, TypeSubnetInUse},
+		{"slaac with a DVR interface", v6(ptr(IPv6SLAAC), ptr(IPv6SLAAC)), []string{"network:router_interface_distributed"}, TypeSubnetInUse},
+		{"slaac with an HA interface", v6(ptr(IPv6SLAAC), ptr(IPv6SLAAC)), []string{"network:ha_router_replicated_interface"}, TypeSubnetInUse},
+		{"slaac with a gateway port", v6(ptr(IPv6SLAAC), ptr(IPv6SLAAC)), []string{"network:router_gateway"}, nil},
+	}
+	for _, tt := range tests {
+		err := CheckSubnetDelete(tt.subnet, tt.owners)
+		if tt.wantErr == nil && err != nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+			t.Errorf("%s: CheckSubnetDelete(%+v, %q) = %v, want %v", tt.name, tt.subnet, tt.owners, err, tt.wantErr)
+		}
+	}
+}

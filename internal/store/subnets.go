@@ -259,34 +259,62 @@ func (s *Store) UpdateSubnet(ctx context.Context, c neutron.Caller, id string, r
 	return out, err
 }
 
-// DeleteSubnet deletes subnet id; a subnet with address allocations is in
-// use (409 SubnetInUse).
+// DeleteSubnet deletes subnet id. Whether addresses in use keep it is
+// neutron.CheckSubnetDelete's rule (409 SubnetInUse); the addresses an
+// auto-address subnet may lose go from their ports' fixed_ips in the same
+// transaction, each such port getting a new revision.
 func (s *Store) DeleteSubnet(ctx context.Context, c neutron.Caller, id string, ifMatch *int) error {
 	return s.write(ctx, func(t *tx) error {
 		if _, err := neutronChangeable(ctx, t, c, "delete", neutron.Subnets, id, ifMatch); err != nil {
 			return err
 		}
-		var used int
-		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM neutron_ip_allocations WHERE subnet_id = ?`, id).Scan(&used); err != nil {
-			return fmt.Errorf("delete subnet %s: count allocations: %w", id, err)
+		sn, err := getNeutronSubnet(ctx, t, neutron.Caller{Admin: true}, id)
+		if err != nil {
+			return err
 		}
-		if used > 0 {
-			return neutron.SubnetInUse(id)
+		rows, err := t.query(ctx, `SELECT a.port_id, p.device_owner FROM neutron_ip_allocations a
+			JOIN neutron_ports p ON p.id = a.port_id WHERE a.subnet_id = ? ORDER BY a.port_id`, id)
+		if err != nil {
+			return fmt.Errorf("delete subnet %s: read allocations: %w", id, err)
 		}
-		var net string
-		if err := t.queryRow(ctx, `SELECT network_id FROM neutron_subnets WHERE id = ?`, id).Scan(&net); err != nil {
-			return fmt.Errorf("delete subnet %s: %w", id, err)
+		var ports, owners []string
+		for rows.Next() {
+			var port, owner string
+			if err := rows.Scan(&port, &owner); err != nil {
+				rows.Close()
+				return fmt.Errorf("delete subnet %s: read allocations: %w", id, err)
+			}
+			if len(ports) == 0 || ports[len(ports)-1] != port {
+				ports = append(ports, port)
+			}
+			owners = append(owners, owner)
+		}
+		if err := closeRows(rows); err != nil {
+			return fmt.Errorf("delete subnet %s: read allocations: %w", id, err)
+		}
+		if err := neutron.CheckSubnetDelete(sn, owners); err != nil {
+			return err
+		}
+		if len(ports) > 0 {
+			if _, err := t.exec(ctx, `DELETE FROM neutron_ip_allocations WHERE subnet_id = ?`, id); err != nil {
+				return fmt.Errorf("delete subnet %s: remove its addresses from ports: %w", id, err)
+			}
+			for _, p := range ports {
+				if err := bumpNeutronRevision(ctx, t, neutron.Ports, p); err != nil {
+					return err
+				}
+			}
 		}
 		if err := deleteNeutronTags(ctx, t, id); err != nil {
 			return err
 		}
-		_, err := t.exec(ctx, `DELETE FROM neutron_subnets WHERE id = ?`, id)
+		_, err = t.exec(ctx, `DELETE FROM neutron_subnets WHERE id = ?`, id)
 		if isForeignKey(err) {
 			return neutron.SubnetInUse(id)
 		}
 		if err != nil {
 			return fmt.Errorf("delete subnet %s: %w", id, err)
 		}
-		return bumpNeutronRevision(ctx, t, neutron.Networks, net)
+		return bumpNeutronRevision(ctx, t, neutron.Networks, sn.NetworkID)
 	})
 }

@@ -214,6 +214,13 @@ func TestGophercloud(t *testing.T) {
 	if ps, _ := ports.ExtractPorts(pages); len(ps) != 1 || ps[0].ID != port.ID {
 		t.Fatalf("ports tagged b and c: got %v", ps)
 	}
+	pages, err = ports.List(memberA, ports.ListOpts{FixedIPs: []ports.FixedIPOpts{{IPAddressSubstr: "2.15"}}}).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps, _ := ports.ExtractPorts(pages); len(ps) != 1 || ps[0].ID != port.ID {
+		t.Fatalf("ports with an address containing 2.15: got %v, want sriov-port (192.0.2.15) only", ps)
+	}
 	if err := attributestags.DeleteAll(ctx, memberA, "networks", own.ID).ExtractErr(); err != nil {
 		t.Fatal(err)
 	}

@@ -182,6 +182,10 @@ func TestOpenstackCLI(t *testing.T) {
 	if len(list) != 1 || fmt.Sprint(list[0]["ID"]) != fmt.Sprint(port["id"]) {
 		t.Errorf("port list --network net-a --fixed-ip ip-address=192.0.2.10: got %v, want sriov-port only", list)
 	}
+	o.ok("admin", &list, "port", "list", "--fixed-ip", "ip-substring=0.2.10")
+	if len(list) != 1 || fmt.Sprint(list[0]["ID"]) != fmt.Sprint(port["id"]) {
+		t.Errorf("port list --fixed-ip ip-substring=0.2.10: got %v, want sriov-port only", list)
+	}
 	o.ok("admin", &list, "port", "list", "--fixed-ip", "ip-address=192.0.2.99")
 	if len(list) != 0 {
 		t.Errorf("port list --fixed-ip ip-address=192.0.2.99: got %v, want none", list)

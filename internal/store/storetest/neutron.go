@@ -23,6 +23,7 @@ func RunNeutron(t *testing.T, dsn DSN) {
 		{"NetworkCRUD", testNetworkCRUD},
 		{"ProjectVLANs", testProjectVLANs},
 		{"SubnetsAndPorts", testSubnetsAndPorts},
+		{"AutoAddressSubnetDelete", testAutoAddressSubnetDelete},
 		{"Uniqueness", testNeutronUniqueness},
 		{"BulkAtomic", testBulkAtomic},
 		{"Tags", testNeutronTags},
@@ -252,6 +253,52 @@ func testSubnetsAndPorts(t *testing.T, s *store.Store) {
 	wantType(t, "delete network and its last subnet", s.DeleteNetwork(ctx, admin, n.ID, nil), "", 0)
 	_, err = s.Subnet(ctx, admin, v6.ID)
 	wantType(t, "subnet of a deleted network", err, neutron.TypeSubnetNotFound, http.StatusNotFound)
+}
+
+// testAutoAddressSubnetDelete: an SLAAC subnet goes while ports hold
+// addresses on it, which leave their fixed_ips; a router interface on it,
+// or a port on a stateful subnet, keeps the subnet.
+func testAutoAddressSubnetDelete(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	dataNetworks(t, s)
+	n := createNet(t, s, admin, `{"provider:network_type":"vlan","provider:physical_network":"datanet-a","provider:segmentation_id":10}`)
+	v4 := createSubnet(t, s, admin, `{"network_id":"`+n.ID+`","ip_version":4,"cidr":"192.0.2.0/24"}`)
+	slaac := createSubnet(t, s, admin, `{"network_id":"`+n.ID+`","ip_version":6,"cidr":"2001:db8::/64","ipv6_address_mode":"slaac","ipv6_ra_mode":"slaac"}`)
+	stateful := createSubnet(t, s, admin, `{"network_id":"`+n.ID+`","ip_version":6,"cidr":"2001:db8:1::/64","ipv6_address_mode":"dhcpv6-stateful"}`)
+	p := createPort(t, s, admin, `{"network_id":"`+n.ID+`"}`)
+	if len(p.FixedIPs) != 2 || p.FixedIPs[1].SubnetID != slaac.ID {
+		t.Fatalf("port addresses: got %v, want one on %s and one on the SLAAC subnet %s", p.FixedIPs, v4.ID, slaac.ID)
+	}
+	q := createPort(t, s, admin, `{"network_id":"`+n.ID+`","fixed_ips":[{"subnet_id":"`+stateful.ID+`"}]}`)
+	router := createPort(t, s, admin, `{"network_id":"`+n.ID+`","device_owner":"network:router_interface","fixed_ips":[{"subnet_id":"`+slaac.ID+`"}]}`)
+
+	wantType(t, "delete SLAAC subnet with a router interface", s.DeleteSubnet(ctx, admin, slaac.ID, nil), neutron.TypeSubnetInUse, http.StatusConflict)
+	wantType(t, "delete router interface", s.DeleteNeutronPort(ctx, admin, router.ID, nil), "", 0)
+	wantType(t, "delete SLAAC subnet with ports", s.DeleteSubnet(ctx, admin, slaac.ID, nil), "", 0)
+	_, err := s.Subnet(ctx, admin, slaac.ID)
+	wantType(t, "deleted SLAAC subnet", err, neutron.TypeSubnetNotFound, http.StatusNotFound)
+	got, err := s.NeutronPort(ctx, admin, p.ID)
+	wantType(t, "show port", err, "", 0)
+	if fmt.Sprint(got.FixedIPs) != fmt.Sprint(p.FixedIPs[:1]) || got.RevisionNumber != p.RevisionNumber+1 {
+		t.Fatalf("port after its SLAAC subnet went: got %v revision %d, want %v revision %d",
+			got.FixedIPs, got.RevisionNumber, p.FixedIPs[:1], p.RevisionNumber+1)
+	}
+	// The port's other address is still its own.
+	_, err = s.CreateNeutronPorts(ctx, admin, []neutron.PortRequest{portReq(t, neutron.Create,
+		`{"network_id":"`+n.ID+`","fixed_ips":[{"ip_address":"`+p.FixedIPs[0].IPAddress+`"}]}`)})
+	wantType(t, "take the port's remaining address", err, neutron.TypeIpAddressAlreadyAllocated, http.StatusConflict)
+
+	wantType(t, "delete stateful subnet with a port", s.DeleteSubnet(ctx, admin, stateful.ID, nil), neutron.TypeSubnetInUse, http.StatusConflict)
+	wantType(t, "delete network with ports", s.DeleteNetwork(ctx, admin, n.ID, nil), neutron.TypeNetworkInUse, http.StatusConflict)
+	net, err := s.Network(ctx, admin, n.ID)
+	wantType(t, "show network", err, "", 0)
+	if fmt.Sprint(net.Subnets) != fmt.Sprint([]string{v4.ID, stateful.ID}) {
+		t.Fatalf("network subnets: got %v, want [%s %s]", net.Subnets, v4.ID, stateful.ID)
+	}
+	for _, id := range []string{p.ID, q.ID} {
+		wantType(t, "delete port", s.DeleteNeutronPort(ctx, admin, id, nil), "", 0)
+	}
+	wantType(t, "delete network", s.DeleteNetwork(ctx, admin, n.ID, nil), "", 0)
 }
 
 func testNeutronUniqueness(t *testing.T, s *store.Store) {
