@@ -76,7 +76,9 @@ func (t tree) put(rel string, symlink bool, content string) error {
 		if err := os.Remove(tmp); err != nil {
 			return err
 		}
-		err = os.Link(src, tmp)
+		if err := os.Link(src, tmp); err != nil {
+			return err
+		}
 	} else if err != nil {
 		return err
 	}
