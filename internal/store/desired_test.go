@@ -101,3 +101,37 @@ func TestDesiredAndOperational(t *testing.T) {
 		t.Errorf("events of an unknown kind: %v, want invalid", err)
 	}
 }
+
+// Unlock changes no configuration: a host whose agent has applied its
+// interfaces stays enabled (schedulable) through the unlock, instead of
+// being disabled until the agent acknowledges a revision that changes
+// nothing on it.
+func TestUnlockKeepsConvergedHostEnabled(t *testing.T) {
+	ctx := context.Background()
+	clock := storetest.NewClock()
+	st := storetest.OpenSQLite(t, store.Options{Now: clock.Now})
+	if _, err := st.RegisterHost(ctx, "compute-0", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ReportInventory(ctx, "compute-0", storetest.Inventory(0)); err != nil {
+		t.Fatal(err)
+	}
+	sriov, netdev, n8 := model.IfClassPCISRIOV, model.VFDriverNetdevice, 8
+	if _, err := st.ModifyInterface(ctx, "compute-0", "enp59s0f0", model.InterfacePatch{Class: &sriov, SRIOVNumVFs: &n8, SRIOVVFDriver: &netdev}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ReportApplied(ctx, "compute-0", agent.Report{Revision: 1, Converged: true}); err != nil {
+		t.Fatal(err)
+	}
+	// force: this test is about the operational state, not the VF count check.
+	h, err := st.UnlockHost(ctx, "compute-0", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Administrative != model.AdminUnlocked || h.Operational != model.OperEnabled {
+		t.Errorf("after unlock: %s %s, want unlocked enabled", h.Administrative, h.Operational)
+	}
+	if h, err = st.Host(ctx, "compute-0"); err != nil || h.Operational != model.OperEnabled {
+		t.Errorf("host read after unlock: %v %v, want enabled", h.Operational, err)
+	}
+}

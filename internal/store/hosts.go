@@ -144,8 +144,13 @@ func setAdmin(ctx context.Context, t *tx, h *model.Host, state model.AdminState)
 		bump = 1
 	}
 	h.DesiredRevision += int64(bump)
-	_, err := t.exec(ctx, `UPDATE hosts SET administrative = ?, revision = revision + ?, config_revision = revision + ?, updated_at = ? WHERE id = ?`,
-		state, bump, bump, nanos(t.now), h.ID)
+	// Unlock publishes a new revision but not a new configuration: the agent
+	// already applied this host's interfaces while it was locked (unlock is
+	// refused until it has), so the host stays enabled and schedulable at
+	// once instead of waiting for the agent to acknowledge a revision that
+	// changes nothing on it.
+	_, err := t.exec(ctx, `UPDATE hosts SET administrative = ?, revision = revision + ?, updated_at = ? WHERE id = ?`,
+		state, bump, nanos(t.now), h.ID)
 	if err != nil {
 		return fmt.Errorf("set host %s %s: %w", h.Hostname, state, err)
 	}
