@@ -80,7 +80,7 @@ func statusOf(err error) (int, string) {
 func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := statusOf(err)
 	level := slog.LevelInfo
-	if status >= 500 {
+	if status >= 500 && status != http.StatusServiceUnavailable { // 503: the server is shutting down
 		level = slog.LevelError
 	}
 	log.Log(r.Context(), level, "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
