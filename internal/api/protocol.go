@@ -17,7 +17,8 @@ import (
 //	GET /v1/hosts/{host}/desired?after=REV&wait=30s
 //	    200 and the desired state (agent.Desired) at once when after is
 //	    absent or the host's revision differs from it; otherwise when the
-//	    revision changes; 304 when wait (at most MaxWait) ends first.
+//	    revision changes; 304 when wait (at most MaxWait) ends first; 503
+//	    when the server shuts down meanwhile.
 //	PUT /v1/hosts/{host}/applied   the agent's agent.Report
 //	GET /v1/hosts/{host}/applied   the last one, for operators
 //	GET /v1/events?host=H&kind=K&limit=N
@@ -93,6 +94,9 @@ func (a *API) reportApplied(w http.ResponseWriter, r *http.Request, _ store.Toke
 	if err != nil {
 		return err
 	}
+	if a.metrics != nil {
+		a.metrics.AppliedReport(rep.Converged)
+	}
 	writeJSON(w, http.StatusOK, h)
 	return nil
 }
@@ -153,6 +157,13 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request, _ store.Token) 
 // cancel them, so without this a shutdown would wait out each agent's
 // long-poll (up to MaxWait). The server calls it through RegisterOnShutdown.
 func (a *API) Shutdown() { a.hub.shutdown() }
+
+// LongPolls is how many agents' long-polls are waiting now.
+func (a *API) LongPolls() int {
+	a.hub.mu.Lock()
+	defer a.hub.mu.Unlock()
+	return len(a.hub.waiters)
+}
 
 // errShuttingDown answers the long-polls that Shutdown ends; the agent
 // retries with backoff.
