@@ -49,7 +49,21 @@ type Store struct {
 	// prepared holds the hot write statements prepared once on SQLite's
 	// write connection (hotStatements); set at Open, read-only after.
 	prepared map[string]*sql.Stmt
+	// On SQLite, wrote wakes the checkpointer after a write commits, and
+	// stopCheckpoints and checkpointsDone end it at Close.
+	wrote           chan struct{}
+	stopCheckpoints context.CancelFunc
+	checkpointsDone chan struct{}
 }
+
+// checkpointPause is the least time between two background checkpoints:
+// the WAL pages of the writes in between are copied in one go.
+const checkpointPause = 100 * time.Millisecond
+
+// writerCheckpointPages is the WAL size (pages of 4 KiB) at which SQLite's
+// writer checkpoints by itself, a backstop for a checkpointer that falls
+// behind; 1,000 is SQLite's default.
+const writerCheckpointPages = 16000
 
 type dialect int
 
@@ -99,7 +113,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		if s.rdb, err = openSQLite(path, "deferred", 8); err != nil {
 			return nil, err
 		}
-		if s.wdb, err = openSQLite(path, "immediate", 1); err != nil {
+		if s.wdb, err = openSQLite(path, "immediate", 1, fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages)); err != nil {
 			s.rdb.Close()
 			return nil, err
 		}
@@ -117,8 +131,50 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 			s.Close()
 			return nil, err
 		}
+		s.startCheckpoints()
 	}
 	return s, nil
+}
+
+// startCheckpoints runs SQLite's WAL checkpoints on a goroutine of their
+// own instead of in the transaction whose commit crosses SQLite's
+// threshold: a checkpoint copies the WAL into the database file and syncs
+// it, several milliseconds, and it was the tail of the claim latency
+// (docs/performance.md, "Claims"). With synchronous=NORMAL a commit does not
+// sync; only checkpoints do, and now none of them in a request. A PASSIVE
+// checkpoint waits for no reader or writer.
+func (s *Store) startCheckpoints() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.wrote, s.stopCheckpoints, s.checkpointsDone = make(chan struct{}, 1), cancel, make(chan struct{})
+	go func() {
+		defer close(s.checkpointsDone)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.wrote:
+			}
+			if _, _, err := s.checkpoint(ctx); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "store: WAL checkpoint", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(checkpointPause):
+			}
+		}
+	}()
+}
+
+// checkpoint copies what it can of SQLite's WAL into the database file
+// (PRAGMA wal_checkpoint(PASSIVE)) on a read connection, and returns the
+// WAL's frames and how many of them are in the database file now.
+func (s *Store) checkpoint(ctx context.Context) (frames, copied int, err error) {
+	var busy int
+	if err := s.rdb.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+		return 0, 0, fmt.Errorf("checkpoint the WAL: %w", err)
+	}
+	return frames, copied, nil
 }
 
 // prepare prepares the hot statements on SQLite's write connection. The
@@ -141,13 +197,13 @@ func (s *Store) prepare(ctx context.Context) error {
 	return nil
 }
 
-func openSQLite(path, txlock string, conns int) (*sql.DB, error) {
+func openSQLite(path, txlock string, conns int, pragmas ...string) (*sql.DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	for _, p := range append([]string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"}, pragmas...) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", txlock)
@@ -175,6 +231,10 @@ func (s *Store) Dialect() string { return s.dialect.String() }
 
 // Close closes the database handles.
 func (s *Store) Close() error {
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
+		<-s.checkpointsDone
+	}
 	var errs []error
 	for _, st := range s.prepared {
 		errs = append(errs, st.Close())
@@ -297,6 +357,12 @@ func (s *Store) once(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn fu
 	}
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if db == s.wdb && s.wrote != nil {
+		select {
+		case s.wrote <- struct{}{}:
+		default: // the checkpointer is awake already
+		}
 	}
 	return nil
 }
