@@ -67,6 +67,18 @@ type Loop struct {
 	// OnPass, when set, is called after each pass has been reported (or
 	// failed to be); tests and vfnet dev watch the loop with it.
 	OnPass func(Report, error)
+	// Metrics, when set, counts the passes and the retries (vfnet agent
+	// --metrics-listen).
+	Metrics LoopMetrics
+}
+
+// LoopMetrics is what the loop tells its metrics.
+type LoopMetrics interface {
+	// Pass sees each Converge: its report and error.
+	Pass(Report, error)
+	// Retry sees each failure the loop backs off from: what failed and
+	// the wait before the next attempt.
+	Retry(what string, wait time.Duration)
 }
 
 // Run runs the loop until ctx ends; it returns ctx's error.
@@ -91,6 +103,9 @@ func (l *Loop) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		d := bo.next()
+		if l.Metrics != nil {
+			l.Metrics.Retry(what, d)
+		}
 		log.Warn("agent: "+what+" failed; retrying", "err", err, "retry_in", d.Round(time.Millisecond))
 		select {
 		case <-ctx.Done():
@@ -147,6 +162,9 @@ func (l *Loop) Run(ctx context.Context) error {
 		r, cerr := conv.Converge(ctx, *cur)
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if l.Metrics != nil {
+			l.Metrics.Pass(r, cerr)
 		}
 		if cerr != nil && r.PFs == nil {
 			// The host could not even be observed: report nothing applied.

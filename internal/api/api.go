@@ -23,7 +23,24 @@ type API struct {
 	log   *slog.Logger
 	mux   *http.ServeMux
 	hub   revisionHub // the agents' long-polls (protocol.go)
+	// metrics counts claims and applied reports; nil counts nothing.
+	metrics Metrics
 }
+
+// Metrics is what the API counts beyond its requests (the server's
+// /metrics): claims of VFs, by their outcome, and the agents' applied
+// reports.
+type Metrics interface {
+	// Claim sees the outcome of one claim (op names it: instance_create,
+	// instance_migrate); err nil is a success.
+	Claim(op string, err error)
+	// AppliedReport sees one applied report the store accepted.
+	AppliedReport(converged bool)
+}
+
+// SetMetrics makes the API count into m; the server calls it before
+// serving.
+func (a *API) SetMetrics(m Metrics) { a.metrics = m }
 
 // New returns the /v1 handler over st, logging refusals and failures to log.
 func New(st *store.Store, log *slog.Logger) *API {

@@ -125,6 +125,9 @@ func (a *API) createInstance(w http.ResponseWriter, r *http.Request, tok store.T
 	}
 	in, err := a.store.CreateInstance(r.Context(), store.InstanceRequest{Name: req.Name, Project: tok.Project, Ports: req.Ports,
 		Host: req.Host, NUMANode: req.NUMANode, NUMAPolicy: req.NUMAPolicy})
+	if a.metrics != nil {
+		a.metrics.Claim("instance_create", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -154,6 +157,9 @@ func (a *API) migrateInstance(w http.ResponseWriter, r *http.Request, _ store.To
 		return err
 	}
 	in, err := a.store.MigrateInstance(r.Context(), r.PathValue("instance"), req.Live, req.Host)
+	if a.metrics != nil {
+		a.metrics.Claim("instance_migrate", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"vfnet/internal/kernel"
 	"vfnet/internal/kernel/linux"
+	"vfnet/internal/metrics"
 	"vfnet/internal/pciids"
 	"vfnet/internal/sim"
 )
@@ -28,6 +30,8 @@ type AgentConfig struct {
 	Interval time.Duration
 	Logger   *slog.Logger
 	HTTP     *http.Client
+	// Metrics, when set, counts the loop's passes and retries.
+	Metrics *metrics.Agent
 }
 
 func (cfg AgentConfig) check() error {
@@ -43,6 +47,7 @@ func newAgentCmd() *cobra.Command {
 		sysfsRoot, simDir string
 		pciIDs            string
 		debug             bool
+		metricsListen     string
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -92,6 +97,14 @@ func newAgentCmd() *cobra.Command {
 			if err := cfg.check(); err != nil {
 				return err
 			}
+			if metricsListen != "" {
+				cfg.Metrics = metrics.NewAgent()
+				_, stop, err := serveMetrics(metricsListen, cfg.Metrics.Handler(), cfg.Logger)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			// The agent converges its host (issue 5): converge.go.
 			return RunConverging(ctx, cfg, nil)
 		},
@@ -105,5 +118,29 @@ func newAgentCmd() *cobra.Command {
 	f.StringVar(&pciIDs, "pci-ids", pciids.DefaultPath, "pci.ids file naming vendors and devices")
 	f.DurationVar(&cfg.Interval, "interval", 10*time.Second, "longest time between two passes (observe, converge, report)")
 	f.BoolVar(&debug, "debug", false, "log debug records")
+	f.StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9585); off when empty")
 	return cmd
+}
+
+// serveMetrics serves h at url (GET http://ADDR/metrics) until stop is
+// called.
+func serveMetrics(addr string, h http.Handler, log *slog.Logger) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("agent: metrics listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("agent: metrics server", "err", err)
+		}
+	}()
+	url = "http://" + ln.Addr().String() + "/metrics"
+	log.Info("agent: metrics", "url", url)
+	return url, func() { srv.Close(); <-done }, nil
 }

@@ -27,6 +27,9 @@ func RunConverging(ctx context.Context, cfg AgentConfig, onPass func(agent.Repor
 		Resync: cfg.Interval,
 		OnPass: onPass,
 	}
+	if cfg.Metrics != nil {
+		l.Metrics = cfg.Metrics
+	}
 	err := l.Run(ctx)
 	if ctx.Err() != nil {
 		return nil

@@ -18,6 +18,7 @@ import (
 	"vfnet/internal/api/keystoneapi"
 	"vfnet/internal/api/neutronapi"
 	"vfnet/internal/keystone"
+	"vfnet/internal/metrics"
 	"vfnet/internal/model"
 	"vfnet/internal/store"
 )
@@ -44,6 +45,9 @@ type ServerConfig struct {
 	// validates tokens at; vfnet's own identity is then off.
 	Keystone keystone.Config
 	Logger   *slog.Logger
+	// NoMetrics turns off GET /metrics (Prometheus, unauthenticated, on
+	// the API's listener: docs/control-plane.md).
+	NoMetrics bool
 	// Now is the store's clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -123,16 +127,24 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	v1 := api.New(st, log)
+	m := metrics.NewServer(st, v1.LongPolls, log)
+	v1.SetMetrics(m)
 	mux.Handle("/v1/", v1)
 	// The Neutron-compatible API: version discovery at / and /v2.0.
 	// Its binding step is the store's claim path (BindNeutronPort).
-	mux.Handle("/", neutronapi.New(neutronapi.Options{Store: neutronStore, Log: log, Bind: st.BindNeutronPort}))
+	mux.Handle("/", neutronapi.New(neutronapi.Options{Store: neutronStore, Log: log, Bind: m.Bind(st.BindNeutronPort)}))
 	mux.Handle(IdentityPrefix, identity)
 	mux.Handle(IdentityPrefix+"/", identity)
+	// /metrics beside the APIs, not counted among their requests.
+	root := http.NewServeMux()
+	root.Handle("/", m.Instrument(api.Recover(log, mux)))
+	if !cfg.NoMetrics {
+		root.Handle("GET /metrics", m.Handler())
+	}
 	s := &Server{
 		Store: st, URL: "http://" + ln.Addr().String(), AdminToken: token, AdminPassword: password,
 		dataDir: cfg.DataDir, ln: ln, log: log,
-		http: &http.Server{Handler: api.Recover(log, mux),
+		http: &http.Server{Handler: root,
 			// A slow or stalled client holds a connection for a bounded
 			// time: headers, the whole request, the answer (a long-poll's
 			// wait and then some) and between requests.
@@ -339,6 +351,7 @@ the identity at /identity is then off (docs/identity.md).`,
 	cmd.Flags().StringVar(&cfg.DB, "db", "", "store: postgres://... or a SQLite file (default DATA/vfnet.db)")
 	cmd.Flags().StringVar(&cfg.DataDir, "data", "/var/lib/vfnet", "data directory: the SQLite store and admin-token")
 	cmd.Flags().BoolVar(&debug, "debug", false, "log every request")
+	cmd.Flags().BoolVar(&cfg.NoMetrics, "no-metrics", false, "do not serve Prometheus metrics at GET /metrics (unauthenticated)")
 	cmd.Flags().StringVar(&cfg.Identity.PublicURL, "public-url", "", "the server's URL as clients reach it, for the identity's catalog (default: the Host of each request)")
 	cmd.Flags().StringVar(&cfg.Identity.Region, "region", "RegionOne", "region of the catalog's endpoints")
 	cmd.Flags().DurationVar(&cfg.Identity.TokenTTL, "token-ttl", keystoneapi.DefaultTokenTTL, "lifetime of tokens issued by password")

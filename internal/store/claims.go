@@ -935,6 +935,7 @@ func (s *Store) BindNeutronPort(ctx context.Context, in neutron.Port) (neutron.P
 		return portLists(ctx, t, &out)
 	})
 	if failure != nil && err == nil {
+		noteBindFailure(ctx, failure)
 		s.log.InfoContext(ctx, "binding failed", "port", in.ID, "host", in.HostID, "reason", failure.Error())
 	}
 	return out, err
