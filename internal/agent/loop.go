@@ -92,6 +92,12 @@ func (l *Loop) Run(ctx context.Context) error {
 	timeout := orDefault(l.RequestTimeout, DefaultRequestTimeout)
 	bo := backoff{min: orDefault(l.MinBackoff, DefaultMinBackoff), max: orDefault(l.MaxBackoff, DefaultMaxBackoff)}
 	conv := NewConverger(l.Kernel, log)
+	// A pass that did not converge (a driver refused a write for now: igb
+	// answers VF rates with EINVAL for ~1.5 s after a VF count change while
+	// its link renegotiates) is retried soon, backing off up to resync,
+	// rather than left until the next resync.
+	retry := backoff{min: orDefault(l.MinBackoff, DefaultMinBackoff), max: resync}
+	wait := resync
 
 	var (
 		registered bool
@@ -135,7 +141,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		if cur != nil {
 			after = cur.Revision
 		}
-		d, changed, err := l.desired(ctx, after, resync, timeout)
+		d, changed, err := l.desired(ctx, after, wait, timeout)
 		if err == nil && !changed && cur == nil {
 			// Asked without a revision, the server must answer with the
 			// state: asking again at once would spin.
@@ -176,6 +182,13 @@ func (l *Loop) Run(ctx context.Context) error {
 				return err
 			}
 			continue
+		}
+		if cerr != nil {
+			wait = retry.next()
+			log.Warn("agent: pass did not converge; next pass soon", "rev", cur.Revision, "err", cerr, "next_in", wait.Round(time.Millisecond))
+		} else {
+			retry.reset()
+			wait = resync
 		}
 		for _, e := range r.Events {
 			if e.Drift {

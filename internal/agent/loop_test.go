@@ -8,11 +8,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"vfnet/internal/inventory"
 	"vfnet/internal/model"
+	"vfnet/internal/sim"
 )
 
 // fakeServer is the control plane of the loop tests: each method answers
@@ -23,6 +25,7 @@ type fakeServer struct {
 	register func(ctx context.Context) error
 	desired  func(ctx context.Context, after int64) (Desired, bool, error)
 	applied  func(ctx context.Context, r Report) error
+	waits    []time.Duration // the long-poll wait of each desired call
 }
 
 func (f *fakeServer) record(call string) {
@@ -52,7 +55,10 @@ func (f *fakeServer) ReportInventory(ctx context.Context, host string, _ invento
 	return model.Host{Hostname: host}, nil
 }
 
-func (f *fakeServer) Desired(ctx context.Context, _ string, after int64, _ time.Duration) (Desired, bool, error) {
+func (f *fakeServer) Desired(ctx context.Context, _ string, after int64, wait time.Duration) (Desired, bool, error) {
+	f.mu.Lock()
+	f.waits = append(f.waits, wait)
+	f.mu.Unlock()
 	f.record("desired")
 	return f.desired(ctx, after)
 }
@@ -283,3 +289,59 @@ func (h *recordHandler) Enabled(context.Context, slog.Level) bool      { return 
 func (h *recordHandler) Handle(_ context.Context, r slog.Record) error { h.fn(r); return nil }
 func (h *recordHandler) WithAttrs([]slog.Attr) slog.Handler            { return h }
 func (h *recordHandler) WithGroup(string) slog.Handler                 { return h }
+
+// A pass that does not converge (the kernel refused a write, for now) is
+// retried after a short backoff, not left until the next resync; once the
+// host converges the long-poll waits the full resync again.
+func TestLoopRetriesSoonAfterUnconvergedPass(t *testing.T) {
+	ctx := context.Background()
+	k := newSim(t, testHost)
+	pf := "0000:3b:00.0"
+	// Two failed passes' worth of numvfs writes (3 passes each), then none.
+	must(t, k.InjectFault(ctx, sim.Fault{Op: sim.OpNumVFs, Device: pf, Errno: syscall.EIO, Times: 6}))
+	f := &fakeServer{}
+	f.desired = func(ctx context.Context, after int64) (Desired, bool, error) {
+		if after < 0 {
+			return Desired{Revision: 1, PFs: []DesiredPF{{PCIAddr: pf, NumVFs: 2, MTU: 1500, Up: true}}}, true, nil
+		}
+		return Desired{}, false, nil // no newer revision: the long-poll's wait ended
+	}
+	const resync = time.Hour
+	l := &Loop{Host: "compute-0", Kernel: k, Server: f, Resync: resync, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}
+	var applied []Report
+	f.applied = func(_ context.Context, r Report) error {
+		f.mu.Lock()
+		applied = append(applied, r)
+		f.mu.Unlock()
+		return nil
+	}
+	stop := runLoop(t, l)
+	waitFor(t, f, "a converged pass after failed ones", func([]string) bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(applied) > 0 && applied[len(applied)-1].Converged && len(f.waits) > len(applied)
+	})
+	stop()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	// waits[i+1] is the long-poll after pass i.
+	if f.waits[0] != resync {
+		t.Errorf("first long-poll waited %v, want the resync %v", f.waits[0], resync)
+	}
+	unconverged := 0
+	for i, r := range applied {
+		w := f.waits[i+1]
+		switch {
+		case !r.Converged:
+			unconverged++
+			if w >= time.Second {
+				t.Errorf("long-poll after unconverged pass %d waited %v, want a short retry", i+1, w)
+			}
+		case w != resync:
+			t.Errorf("long-poll after converged pass %d waited %v, want the resync %v", i+1, w, resync)
+		}
+	}
+	if unconverged == 0 {
+		t.Errorf("no pass failed to converge (waits %v): the injected faults did not bite", f.waits)
+	}
+}
