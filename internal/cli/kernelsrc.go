@@ -21,7 +21,7 @@ func openKernel(simDir, sysfsRoot string, log *slog.Logger) (kernel.Kernel, func
 		if err != nil {
 			return nil, nil, err
 		}
-		return k, func() error { return nil }, nil
+		return k, k.Close, nil
 	}
 	k, err := linux.New(linux.Options{SysfsRoot: sysfsRoot, Logger: log})
 	if err != nil {

@@ -52,6 +52,18 @@ func Open(dir string) (*Kernel, error) {
 	return &Kernel{dir: dir, t: newTree(dir)}, nil
 }
 
+// Close releases the lock file this value opened; the host stays as it is.
+func (k *Kernel) Close() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.lock == nil {
+		return nil
+	}
+	err := k.lock.Close()
+	k.lock, k.cache, k.gen = nil, nil, ""
+	return err
+}
+
 // Dir is the host's directory; its sysfs root is Dir()/sys.
 func (k *Kernel) Dir() string { return k.dir }
 
