@@ -29,24 +29,27 @@ func (c Caller) may(r Role, netOwner bool) bool {
 }
 
 // CanSee is Neutron's get policy for networks, subnets and ports: admin sees
-// everything; others see their project's objects, and shared networks (and
-// subnets of shared networks, which the caller passes as shared).
-func CanSee(c Caller, ownerProject string, shared bool) bool {
-	return c.Admin || ownerProject == c.ProjectID || shared
+// everything; others see their project's objects, shared networks (and
+// subnets of shared networks, which the caller passes as shared), and
+// external networks (rule:external of get_network; not their subnets, so a
+// subnet's caller passes external false).
+func CanSee(c Caller, ownerProject string, shared, external bool) bool {
+	return c.Admin || ownerProject == c.ProjectID || shared || external
 }
 
-// CanChange decides a write (update, delete) on an object: nil, a 403 when
-// the caller can see the object but not change it (a shared network of
-// another project, or a reader), or notFound when the caller must not learn
+// CanChange decides a write (update, delete) on an object: nil; Neutron's
+// 403 when the caller can see the object but not change it (a shared or
+// external network of another project, or a reader), as Neutron answers
+// once its get policy passes; or notFound when the caller must not learn
 // the object exists.
-func CanChange(c Caller, op string, r Resource, ownerProject string, shared bool, notFound *Error) error {
-	if !CanSee(c, ownerProject, shared) {
+func CanChange(c Caller, op string, r Resource, ownerProject string, shared, external bool, notFound *Error) error {
+	if !CanSee(c, ownerProject, shared, external) {
 		return notFound
 	}
 	if c.Admin || ownerProject == c.ProjectID && !c.Reader {
 		return nil
 	}
-	return PolicyNotAuthorized(fmt.Sprintf("%s_%s", op, r.Member()))
+	return PolicyNotAuthorized(fmt.Sprintf("rule:%s_%s", op, r.Member()))
 }
 
 // OwnerProject decides the project a new object belongs to: the caller's,

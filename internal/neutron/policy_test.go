@@ -53,26 +53,39 @@ func TestVisibility(t *testing.T) {
 	reader := Caller{ProjectID: "p1", Reader: true}
 	admin := Caller{ProjectID: "adm", Admin: true}
 	tests := []struct {
-		name    string
-		c       Caller
-		owner   string
-		shared  bool
-		see     bool
-		wantErr error
+		name     string
+		c        Caller
+		r        Resource
+		owner    string
+		shared   bool
+		external bool
+		see      bool
+		wantErr  error
+		wantMsg  string
 	}{
-		{"own", member, "p1", false, true, nil},
-		{"other", member, "p2", false, false, TypePortNotFound},
-		{"other shared", member, "p2", true, true, TypePolicyNotAuthorized},
-		{"reader own", reader, "p1", false, true, TypePolicyNotAuthorized},
-		{"admin other", admin, "p2", false, true, nil},
+		{"own", member, Ports, "p1", false, false, true, nil, ""},
+		{"other", member, Ports, "p2", false, false, false, TypePortNotFound, ""},
+		{"other shared", member, Networks, "p2", true, false, true, TypePolicyNotAuthorized, "rule:update_network is disallowed by policy"},
+		{"other external", member, Networks, "p2", false, true, true, TypePolicyNotAuthorized, "rule:update_network is disallowed by policy"},
+		{"other shared external", member, Networks, "p2", true, true, true, TypePolicyNotAuthorized, ""},
+		{"own external", member, Networks, "p1", false, true, true, nil, ""},
+		{"reader own", reader, Ports, "p1", false, false, true, TypePolicyNotAuthorized, "rule:update_port is disallowed by policy"},
+		{"reader other external", reader, Networks, "p2", false, true, true, TypePolicyNotAuthorized, ""},
+		{"admin other", admin, Ports, "p2", false, false, true, nil, ""},
+		{"admin other external", admin, Networks, "p2", false, true, true, nil, ""},
 	}
 	for _, tt := range tests {
-		if got := CanSee(tt.c, tt.owner, tt.shared); got != tt.see {
+		if got := CanSee(tt.c, tt.owner, tt.shared, tt.external); got != tt.see {
 			t.Errorf("%s: CanSee = %v, want %v", tt.name, got, tt.see)
 		}
-		err := CanChange(tt.c, "update", Ports, tt.owner, tt.shared, PortNotFound("x"))
+		err := CanChange(tt.c, "update", tt.r, tt.owner, tt.shared, tt.external, ResourceNotFound(tt.r, "x"))
 		if !errors.Is(err, tt.wantErr) || tt.wantErr == nil && err != nil {
 			t.Errorf("%s: CanChange = %v, want %v", tt.name, err, tt.wantErr)
+			continue
+		}
+		var e *Error
+		if errors.As(err, &e) && tt.wantErr == TypePolicyNotAuthorized && (e.Status != 403 || tt.wantMsg != "" && e.Message != tt.wantMsg) {
+			t.Errorf("%s: CanChange = %d %q, want 403 %q", tt.name, e.Status, e.Message, tt.wantMsg)
 		}
 	}
 }

@@ -114,11 +114,12 @@ func fromJSONText(what, s string, v any) error {
 func neutronTable(r neutron.Resource) string { return "neutron_" + string(r) }
 
 // neutronHeader is what every check of a write needs of an object: its project,
-// whether it is shared (a subnet is shared when its network is), its
-// revision.
+// whether it is shared (a subnet is shared when its network is) or an
+// external network (visible to all; its subnets are not), its revision.
 type neutronHeader struct {
 	project  string
 	shared   bool
+	external bool
 	revision int
 }
 
@@ -127,14 +128,14 @@ func readNeutronHeader(ctx context.Context, t *tx, r neutron.Resource, id string
 	var q string
 	switch r {
 	case neutron.Networks:
-		q = `SELECT project_id, shared, revision_number FROM neutron_networks WHERE id = ?`
+		q = `SELECT project_id, shared, external, revision_number FROM neutron_networks WHERE id = ?`
 	case neutron.Subnets:
-		q = `SELECT s.project_id, n.shared, s.revision_number FROM neutron_subnets s
+		q = `SELECT s.project_id, n.shared, false, s.revision_number FROM neutron_subnets s
 			JOIN neutron_networks n ON n.id = s.network_id WHERE s.id = ?`
 	default:
-		q = `SELECT project_id, false, revision_number FROM neutron_ports WHERE id = ?`
+		q = `SELECT project_id, false, false, revision_number FROM neutron_ports WHERE id = ?`
 	}
-	err := t.queryRow(ctx, q, id).Scan(&h.project, &h.shared, &h.revision)
+	err := t.queryRow(ctx, q, id).Scan(&h.project, &h.shared, &h.external, &h.revision)
 	if errors.Is(err, sql.ErrNoRows) {
 		return h, neutron.ResourceNotFound(r, id)
 	}
@@ -151,7 +152,7 @@ func neutronChangeable(ctx context.Context, t *tx, c neutron.Caller, op string, 
 	if err != nil {
 		return h, err
 	}
-	if err := neutron.CanChange(c, op, r, h.project, h.shared, neutron.ResourceNotFound(r, id)); err != nil {
+	if err := neutron.CanChange(c, op, r, h.project, h.shared, h.external, neutron.ResourceNotFound(r, id)); err != nil {
 		return h, err
 	}
 	return h, checkNeutronRevision(ifMatch, h.revision)

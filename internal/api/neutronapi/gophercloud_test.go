@@ -20,6 +20,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 	"github.com/gophercloud/gophercloud/v2/pagination"
 
+	"vfnet/internal/neutron"
 	"vfnet/internal/store/storetest"
 )
 
@@ -233,6 +234,51 @@ func TestGophercloud(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStatus(t, "show deleted port", ports.Get(ctx, memberA, port.ID).Err, http.StatusNotFound)
+}
+
+// TestExternalNetworkWrites: another project's external network is visible
+// to a member (get_network's rule:external), so changing it is Neutron's 403
+// PolicyNotAuthorized, not the 404 that hides a private network; its
+// subnets stay hidden.
+func TestExternalNetworkWrites(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, storetest.SQLiteURL(t))
+	admin, memberB := e.client("admin"), e.client("member-b")
+	var ext fullNetwork
+	if err := networks.Create(ctx, admin, external.CreateOptsExt{CreateOptsBuilder: networks.CreateOpts{Name: "public"},
+		External: ptr(true)}).ExtractInto(&ext); err != nil {
+		t.Fatalf("create external network: %v", err)
+	}
+	sub, err := subnets.Create(ctx, admin, subnets.CreateOpts{NetworkID: ext.ID, CIDR: "203.0.113.0/24", IPVersion: gophercloud.IPv4}).Extract()
+	if err != nil {
+		t.Fatalf("create subnet: %v", err)
+	}
+	var seen fullNetwork
+	if err := networks.Get(ctx, memberB, ext.ID).ExtractInto(&seen); err != nil || !seen.External {
+		t.Fatalf("member shows another project's external network: got %+v, %v", seen, err)
+	}
+	_, err = networks.Update(ctx, memberB, ext.ID, networks.UpdateOpts{Name: ptr("mine")}).Extract()
+	wantStatus(t, "member renames another project's external network", err, http.StatusForbidden)
+	wantStatus(t, "member deletes another project's external network", networks.Delete(ctx, memberB, ext.ID).ExtractErr(), http.StatusForbidden)
+	wantStatus(t, "member deletes a subnet of another project's external network", subnets.Delete(ctx, memberB, sub.ID).ExtractErr(), http.StatusNotFound)
+
+	// The body, as Neutron writes it.
+	for _, tc := range []struct{ method, body, msg string }{
+		{"PUT", `{"network":{"name":"mine"}}`, "rule:update_network is disallowed by policy"},
+		{"DELETE", "", "rule:delete_network is disallowed by policy"},
+	} {
+		var body any
+		if tc.body != "" {
+			body = tc.body
+		}
+		code, got := e.do(t, "member-b", tc.method, "/v2.0/networks/"+ext.ID, body)
+		if typ, msg := neutronError(t, got); code != http.StatusForbidden || typ != string(neutron.TypePolicyNotAuthorized) || msg != tc.msg {
+			t.Errorf("%s another project's external network: got %d %s %q, want 403 PolicyNotAuthorized %q", tc.method, code, typ, msg, tc.msg)
+		}
+	}
+	if err := networks.Get(ctx, admin, ext.ID).ExtractInto(&seen); err != nil || seen.Name != "public" {
+		t.Fatalf("external network after refused writes: got %+v, %v, want it unchanged", seen, err)
+	}
 }
 
 func TestGophercloudPagination(t *testing.T) {
