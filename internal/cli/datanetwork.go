@@ -159,11 +159,13 @@ func newDNDeleteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.DeleteDataNetwork(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Deleted data network %s\n", args[0])
-			return err
+			return deleteEach(cmd, &o, "data network", args, func(ctx context.Context, ref string) (deleted, error) {
+				dn, err := c.DataNetwork(ctx, ref)
+				if err != nil {
+					return deleted{}, err
+				}
+				return deleted{ID: dn.ID, Name: dn.Name}, c.DeleteDataNetwork(ctx, dn.ID)
+			})
 		},
 	}
 	addClientFlags(cmd, &o)

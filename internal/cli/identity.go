@@ -95,7 +95,14 @@ func newUserDeleteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.DeleteUser(cmd.Context(), args[0])
+			return deleteEach(cmd, &o, "user", args, func(ctx context.Context, ref string) (deleted, error) {
+				us, err := c.Users(ctx)
+				if err != nil {
+					return deleted{}, err
+				}
+				d := findIdentity(ref, us, func(u client.User) deleted { return deleted{ID: u.ID, Name: u.Name} })
+				return d, c.DeleteUser(ctx, d.ID)
+			})
 		},
 	}
 	addClientFlags(cmd, &o)
@@ -167,7 +174,14 @@ project: delete them first, as the admin.`,
 			if err != nil {
 				return err
 			}
-			return c.DeleteProject(cmd.Context(), args[0])
+			return deleteEach(cmd, &o, "project", args, func(ctx context.Context, ref string) (deleted, error) {
+				ps, err := c.Projects(ctx)
+				if err != nil {
+					return deleted{}, err
+				}
+				d := findIdentity(ref, ps, func(p client.Project) deleted { return deleted{ID: p.ID, Name: p.Name} })
+				return d, c.DeleteProject(ctx, d.ID)
+			})
 		},
 	}
 	addClientFlags(cmd, &o)
@@ -236,4 +250,20 @@ func newRoleListCmd() *cobra.Command {
 	}
 	addClientFlags(cmd, &o)
 	return cmd
+}
+
+// findIdentity is the user or project ref names (its id, else its name);
+// one not found is left to the server to refuse, with its own message.
+func findIdentity[T any](ref string, all []T, of func(T) deleted) deleted {
+	for _, pass := range []func(deleted) bool{
+		func(d deleted) bool { return d.ID == ref },
+		func(d deleted) bool { return d.Name == ref },
+	} {
+		for _, x := range all {
+			if d := of(x); pass(d) {
+				return d
+			}
+		}
+	}
+	return deleted{ID: ref, Name: ref}
 }

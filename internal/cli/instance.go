@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -163,11 +164,13 @@ func newInstanceDeleteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.DeleteInstance(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted instance %s\n", args[0])
-			return nil
+			return deleteEach(cmd, &o, "instance", args, func(ctx context.Context, ref string) (deleted, error) {
+				in, err := c.Instance(ctx, ref)
+				if err != nil {
+					return deleted{}, err
+				}
+				return deleted{ID: in.ID, Name: in.Name}, c.DeleteInstance(ctx, in.ID)
+			})
 		},
 	}
 	addClientFlags(cmd, &o)

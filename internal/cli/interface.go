@@ -220,11 +220,13 @@ func newIfDeleteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.DeleteInterface(cmd.Context(), args[0], args[1]); err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Deleted interface %s of host %s\n", args[1], args[0])
-			return err
+			return deleteEach(cmd, &o, "interface", args[1:], func(ctx context.Context, ref string) (deleted, error) {
+				ifc, err := c.Interface(ctx, args[0], ref)
+				if err != nil {
+					return deleted{}, err
+				}
+				return deleted{ID: ifc.ID, Name: ifc.Name}, c.DeleteInterface(ctx, args[0], ifc.ID)
+			})
 		},
 	}
 	addClientFlags(cmd, &o)

@@ -171,13 +171,13 @@ func (k collection[T]) newDeleteCmd(use, short string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return deleteEach(cmd, k.kind, args, func(ctx context.Context, ref string) (string, error) {
+			return deleteEach(cmd, &o, k.kind, args, func(ctx context.Context, ref string) (deleted, error) {
 				obj, err := k.find(ctx, c, ref)
 				if err != nil {
-					return "", err
+					return deleted{}, err
 				}
-				id := k.id(obj.Value)
-				return id, k.del(c, ctx, id)
+				d := deleted{ID: k.id(obj.Value), Name: attrString(obj.Attrs, "name")}
+				return d, k.del(c, ctx, d.ID)
 			})
 		},
 	}
@@ -435,22 +435,4 @@ func inUseHint(err error, ref string) string {
 		return fmt.Sprintf(" Delete the ports with an address on it first (vfnet port list --fixed-ip subnet=%s).", ref)
 	}
 	return ""
-}
-
-// deleteEach deletes every named object, going on after a failure, as
-// `openstack network delete a b` does, and reports each result.
-func deleteEach(cmd *cobra.Command, kind string, refs []string, del func(ctx context.Context, ref string) (string, error)) error {
-	var errs []error
-	for _, ref := range refs {
-		id, err := del(cmd.Context(), ref)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("delete %s %q: %w%s", kind, ref, err, inUseHint(err, ref)))
-			continue
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s %s (%s)\n", kind, ref, id)
-	}
-	if len(errs) > 1 {
-		errs = append(errs, fmt.Errorf("%d of %d %ss failed to delete", len(errs), len(refs), kind))
-	}
-	return errors.Join(errs...)
 }

@@ -56,8 +56,11 @@ func TestSeedWorkflow(t *testing.T) {
 		t.Fatalf("instance create: no libvirt XML with the port's MAC and VLAN 10:\n%s", out)
 	}
 	var vm struct {
+		ID   string `json:"id"`
 		NICs []struct {
 			PCISlot string `json:"pci_slot"`
+			PF      string `json:"pf_pciaddr"`
+			VF      int    `json:"vf_index"`
 			XML     string `json:"libvirt_xml"`
 		} `json:"nics"`
 	}
@@ -94,11 +97,27 @@ func TestSeedWorkflow(t *testing.T) {
 	}
 
 	// Delete: the VF is released, reset by the agent, then free again.
-	cl.mustVfnet("instance", "delete", "vm0")
+	var del struct {
+		Deleted []struct{ ID, Name string } `json:"deleted"`
+	}
+	if out := cl.mustVfnet("instance", "delete", "vm0", "-o", "json"); json.Unmarshal([]byte(out), &del) != nil ||
+		len(del.Deleted) != 1 || del.Deleted[0].ID != vm.ID || del.Deleted[0].Name != "vm0" {
+		t.Errorf("instance delete -o json: %s; want {\"deleted\":[{\"id\":%q,\"name\":\"vm0\"}]}", out, vm.ID)
+	}
 	eventually(t, 30*time.Second, "the VF reset", func() string {
 		vf := simVF(t, cl, simDir, slot)
 		if !strings.Contains(vf, "link/ether 00:00:00:00:00:00") || strings.Contains(vf, "vlan ") || !strings.Contains(vf, "link-state disable") {
 			return "VF " + slot + ": " + vf
+		}
+		return ""
+	})
+	// The reset is one event naming the VF and what was put back, not one
+	// per attribute.
+	eventually(t, 30*time.Second, "one reset event for the VF", func() string {
+		out := cl.mustVfnet("event-list", "--host", "compute-0", "--kind", "reset", "-o", "json")
+		want := fmt.Sprintf("VF %d of PF %s reset: ", vm.NICs[0].VF, vm.NICs[0].PF)
+		if n := strings.Count(out, want); n != 1 {
+			return fmt.Sprintf("%d events saying %q:\n%s", n, want, out)
 		}
 		return ""
 	})

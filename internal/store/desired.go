@@ -277,6 +277,53 @@ func errorDigest(r Applied) string {
 	return strings.Join(parts, "\n")
 }
 
+// pfReset is what one report reset on one PF: its free VFs and the
+// attributes put back on them.
+type pfReset struct {
+	vfs   map[int]bool
+	attrs map[string]bool
+}
+
+// event is the reset as one event: "VF 3 of PF 0000:3b:00.0 reset: mac,
+// vlan", or "VFs 0-5, 7 of PF ...: ..." when several VFs were reset.
+func (p *pfReset) event(pf string) Event {
+	vfs := make([]int, 0, len(p.vfs))
+	for vf := range p.vfs {
+		vfs = append(vfs, vf)
+	}
+	sort.Ints(vfs)
+	attrs := make([]string, 0, len(p.attrs))
+	for a := range p.attrs {
+		attrs = append(attrs, a)
+	}
+	sort.Strings(attrs)
+	obj, which := "PF "+pf, "VFs "+intRanges(vfs)
+	if len(vfs) == 1 {
+		obj += " VF " + strconv.Itoa(vfs[0])
+		which = "VF " + strconv.Itoa(vfs[0])
+	}
+	return Event{Kind: EventReset, Object: obj, Message: fmt.Sprintf("%s of PF %s reset: %s", which, pf, strings.Join(attrs, ", "))}
+}
+
+// intRanges writes sorted, distinct ints as "0-5, 7, 9-10" so a reboot's
+// reset of 64 VFs is one short line.
+func intRanges(ns []int) string {
+	var parts []string
+	for i := 0; i < len(ns); {
+		j := i
+		for j+1 < len(ns) && ns[j+1] == ns[j]+1 {
+			j++
+		}
+		if j == i {
+			parts = append(parts, strconv.Itoa(ns[i]))
+		} else {
+			parts = append(parts, strconv.Itoa(ns[i])+"-"+strconv.Itoa(ns[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
+}
+
 // maxEventsPerReport bounds what one report records (a reboot of a host of
 // 1,000 VFs is one summary, not 1,000 rows).
 const maxEventsPerReport = 50
@@ -289,7 +336,11 @@ func reportEvents(r Applied, prevRev int64, prevDigest, digest string) []Event {
 			out = append(out, e)
 		}
 	}
-	drift, resets := 0, map[string]int{}
+	// A reset is one event per PF, listing its VFs and the attributes put
+	// back, not one per attribute: releasing one VF resets its MAC, VLAN,
+	// spoof check and trust together, and an operator wants that as one
+	// line. Drift stays per attribute: what was found and what was put back.
+	drift, resets := 0, map[string]*pfReset{}
 	for _, e := range r.Events {
 		obj := "PF " + e.PF
 		if e.VF >= 0 {
@@ -300,24 +351,24 @@ func reportEvents(r Applied, prevRev int64, prevDigest, digest string) []Event {
 			drift++
 			add(Event{Kind: EventDrift, Object: obj, Message: e.String()})
 		case e.VF >= 0 && e.Port == "":
-			resets[e.PF+" "+e.Attr]++
+			pr := resets[e.PF]
+			if pr == nil {
+				pr = &pfReset{vfs: map[int]bool{}, attrs: map[string]bool{}}
+				resets[e.PF] = pr
+			}
+			pr.vfs[e.VF], pr.attrs[e.Attr] = true, true
 		}
 	}
 	if drift > maxEventsPerReport {
 		out[len(out)-1] = Event{Kind: EventDrift, Object: "host", Message: fmt.Sprintf("%d attributes had drifted; the first %d are listed", drift, maxEventsPerReport-1)}
 	}
-	keys := make([]string, 0, len(resets))
-	for k := range resets {
-		keys = append(keys, k)
+	pfs := make([]string, 0, len(resets))
+	for pf := range resets {
+		pfs = append(pfs, pf)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		pf, attr, _ := strings.Cut(k, " ")
-		vfs := "VFs"
-		if resets[k] == 1 {
-			vfs = "VF"
-		}
-		add(Event{Kind: EventReset, Object: "PF " + pf, Message: fmt.Sprintf("%d free %s of PF %s: %s reset", resets[k], vfs, pf, attr)})
+	sort.Strings(pfs)
+	for _, pf := range pfs {
+		add(resets[pf].event(pf))
 	}
 	if digest != prevDigest || (digest != "" && r.Revision != prevRev) {
 		for _, e := range r.Errors {

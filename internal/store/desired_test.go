@@ -135,3 +135,58 @@ func TestUnlockKeepsConvergedHostEnabled(t *testing.T) {
 		t.Errorf("host read after unlock: %v %v, want enabled", h.Operational, err)
 	}
 }
+
+// A VF reset is one event per PF naming the VFs and every attribute put
+// back, not one per attribute; drift stays one event per attribute.
+func TestResetEventPerPF(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.OpenSQLite(t, store.Options{})
+	if _, err := st.RegisterHost(ctx, "compute-0", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ReportInventory(ctx, "compute-0", storetest.Inventory(8)); err != nil {
+		t.Fatal(err)
+	}
+	const pf0, pf1 = "0000:3b:00.0", "0000:3b:00.1"
+	reset := func(pf string, vf int, attr string) agent.Event {
+		return agent.Event{PF: pf, VF: vf, Attr: attr, Found: "x", Want: "y", Restored: true}
+	}
+	r := agent.Report{Revision: 0, Converged: true, Events: []agent.Event{
+		reset(pf0, 3, agent.AttrMAC), reset(pf0, 3, agent.AttrVLAN),
+		reset(pf1, 0, agent.AttrMAC), reset(pf1, 1, agent.AttrMAC), reset(pf1, 2, agent.AttrTrust), reset(pf1, 5, agent.AttrMAC),
+		// A bound VF's programming is neither a reset nor drift.
+		{PF: pf0, VF: 4, Port: "port-a", Attr: agent.AttrMAC, Found: "x", Want: "y", Restored: true},
+		{PF: pf0, VF: 1, Attr: agent.AttrVLAN, Found: "vlan 99 qos 0", Want: "vlan 0 qos 0", Restored: true, Drift: true},
+		{PF: pf0, VF: 1, Attr: agent.AttrMAC, Found: "02:00:00:00:00:01", Want: "00:00:00:00:00:00", Restored: true, Drift: true},
+	}}
+	if _, err := st.ReportApplied(ctx, "compute-0", r); err != nil {
+		t.Fatal(err)
+	}
+	type ev struct{ Object, Message string }
+	got := func(kind store.EventKind) []ev {
+		t.Helper()
+		evs, err := st.Events(ctx, store.EventFilter{Host: "compute-0", Kind: kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []ev
+		for _, e := range evs {
+			out = append(out, ev{e.Object, e.Message})
+		}
+		return out
+	}
+	wantResets := []ev{
+		{"PF " + pf0 + " VF 3", "VF 3 of PF " + pf0 + " reset: mac, vlan"},
+		{"PF " + pf1, "VFs 0-2, 5 of PF " + pf1 + " reset: mac, trust"},
+	}
+	if diff := cmp.Diff(wantResets, got(store.EventReset)); diff != "" {
+		t.Errorf("reset events (-want +got):\n%s", diff)
+	}
+	wantDrift := []ev{
+		{"PF " + pf0 + " VF 1", "PF " + pf0 + " VF 1 vlan: found vlan 99 qos 0, want vlan 0 qos 0, put back"},
+		{"PF " + pf0 + " VF 1", "PF " + pf0 + " VF 1 mac: found 02:00:00:00:00:01, want 00:00:00:00:00:00, put back"},
+	}
+	if diff := cmp.Diff(wantDrift, got(store.EventDrift)); diff != "" {
+		t.Errorf("drift events (-want +got):\n%s", diff)
+	}
+}
