@@ -25,7 +25,22 @@ type API struct {
 	hub   revisionHub // the agents' long-polls (protocol.go)
 	// metrics counts claims and applied reports; nil counts nothing.
 	metrics Metrics
+	// tokens turns a request's token into its principal: the store, or
+	// with an external Keystone the store, then Keystone.
+	tokens Authenticator
 }
+
+// Authenticator returns the token whose secret a request carries; an
+// unknown, expired or revoked token is a model.ErrNotFound error.
+type Authenticator interface {
+	Authenticate(ctx context.Context, secret string) (store.Token, error)
+}
+
+// SetAuthenticator makes the API take its tokens from au rather than the
+// store alone: the server calls it before serving, with an external
+// Keystone, so that a Keystone admin configures hosts as vfnet's own admin
+// does. au never yields an agent token vfnet did not make.
+func (a *API) SetAuthenticator(au Authenticator) { a.tokens = au }
 
 // Metrics is what the API counts beyond its requests (the server's
 // /metrics): claims of VFs, by their outcome, and the agents' applied
@@ -47,7 +62,7 @@ func New(st *store.Store, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{store: st, log: log, mux: http.NewServeMux()}
+	a := &API{store: st, log: log, mux: http.NewServeMux(), tokens: st}
 	a.routes()
 	return a
 }
@@ -169,7 +184,7 @@ func (a *API) authorize(r *http.Request, acc access) (store.Token, error) {
 	if secret == "" {
 		return store.Token{}, unauthorized("This request needs a token: send it in the %s header (vfnet reads VFNET_TOKEN)", TokenHeader)
 	}
-	tok, err := a.store.Authenticate(r.Context(), secret)
+	tok, err := a.tokens.Authenticate(r.Context(), secret)
 	if model.CodeOf(err) == model.ErrNotFound {
 		return tok, unauthorized("The token is unknown or has expired; ask an admin for a new one (vfnet token create)")
 	}

@@ -10,10 +10,13 @@ import (
 	"vfnet/internal/store"
 )
 
-// keystoneStore is the store as /v2.0 sees it when the server takes its
-// tokens from an external Keystone: vfnet's own tokens (the bootstrap admin
-// token, `vfnet token create`) still work, any other token is validated at
-// Keystone.
+// keystoneStore is the store as /v1 and /v2.0 see it when the server takes
+// its tokens from an external Keystone: vfnet's own tokens (the bootstrap
+// admin token, `vfnet token create`, the agents') still work, any other
+// token is validated at Keystone. Keystone's roles map onto admin, member,
+// reader and service only (keystone.MapRoles), so an agent token is always
+// vfnet's own: a Keystone admin configures hosts, no Keystone user acts as
+// an agent.
 type keystoneStore struct {
 	*store.Store
 	keystone *keystone.Validator

@@ -127,6 +127,8 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	v1 := api.New(st, log)
+	// With an external Keystone, its tokens work on /v1 as on /v2.0.
+	v1.SetAuthenticator(neutronStore)
 	m := metrics.NewServer(st, v1.LongPolls, log)
 	v1.SetMetrics(m)
 	mux.Handle("/v1/", v1)

@@ -265,10 +265,36 @@ func TestExternalKeystone(t *testing.T) {
 		t.Errorf("Keystone's admin lists %v, want alice's network", list)
 	}
 
-	// Revocation: the token works until the cache entry lapses, then 401.
+	// Keystone's tokens on /v1, with the roles they have on /v2.0: the
+	// admin configures hosts, a member reads.
+	var adminTok map[string]any
+	ok("admin", &adminTok, "token", "issue")
 	var tok map[string]any
 	ok("alice", &tok, "token", "issue")
 	secret := tok["id"].(string)
+	for _, tc := range []struct {
+		token, method, path, body string
+		want                      int
+	}{
+		{adminTok["id"].(string), "POST", "/v1/datanetworks", `{"name":"physnet1","network_type":"flat"}`, 201},
+		{adminTok["id"].(string), "GET", "/v1/hosts", "", 200},
+		{secret, "GET", "/v1/datanetworks", "", 200},
+		{secret, "POST", "/v1/datanetworks", `{"name":"physnet2","network_type":"flat"}`, 403},
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
+		req.Header.Set("X-Auth-Token", tc.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s with a Keystone token: %d %s, want %d", tc.method, tc.path, resp.StatusCode, b, tc.want)
+		}
+	}
+
+	// Revocation: the token works until the cache entry lapses, then 401.
 	get := func() int {
 		t.Helper()
 		req, _ := http.NewRequest("GET", srv.URL+"/v2.0/networks", nil)
