@@ -37,6 +37,7 @@ const (
 	TypeIpAddressGenerationFailure     ErrorType = "IpAddressGenerationFailure"
 	TypeInvalidIpForSubnet             ErrorType = "InvalidIpForSubnet"
 	TypeInvalidIpForNetwork            ErrorType = "InvalidIpForNetwork"
+	TypeAllocationOnAutoAddressSubnet  ErrorType = "AllocationOnAutoAddressSubnet"
 	TypeVlanIdInUse                    ErrorType = "VlanIdInUse"
 	TypeFlatNetworkInUse               ErrorType = "FlatNetworkInUse"
 	TypeNoNetworkAvailable             ErrorType = "NoNetworkAvailable"
@@ -194,6 +195,14 @@ func IpAddressAlreadyAllocated(ip, subnetID string) *Error {
 func IpAddressGenerationFailure(subnetID string) *Error {
 	return newErr(http.StatusConflict, TypeIpAddressGenerationFailure,
 		"No more IP addresses available for subnet %s.", subnetID)
+}
+
+// AllocationOnAutoAddressSubnet is the 400 for an address named on an IPv6
+// SLAAC or DHCPv6-stateless subnet that is not the port's EUI-64 address.
+func AllocationOnAutoAddressSubnet(ip, subnetID string) *Error {
+	return newErr(http.StatusBadRequest, TypeAllocationOnAutoAddressSubnet,
+		"IPv6 address %s cannot be directly assigned to a port on subnet %s as the subnet is configured for automatic addresses",
+		ip, subnetID)
 }
 
 // InvalidIpForSubnet is the 400 for an address outside the chosen subnet.

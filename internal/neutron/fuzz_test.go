@@ -60,7 +60,7 @@ func FuzzDecode(f *testing.F) {
 		checkDecodeErr(t, in, err)
 		for _, p := range ps {
 			if op == Create {
-				_, err := PlanFixedIPs(netID, p.FixedIPs, []Subnet{{ID: "s", CIDR: "192.0.2.0/24", IPVersion: 4,
+				_, err := PlanFixedIPs(netID, PlanPort{MAC: "fa:16:3e:00:00:01"}, p.FixedIPs, []Subnet{{ID: "s", CIDR: "192.0.2.0/24", IPVersion: 4,
 					AllocationPools: []AllocationPool{{"192.0.2.2", "192.0.2.3"}}}}, nil)
 				checkDecodeErr(t, in, err)
 			}

@@ -73,13 +73,34 @@ func CheckIP(s Subnet, ip string, used AddrSet) (netip.Addr, error) {
 	return a, nil
 }
 
-// PlanFixedIPs resolves a port's fixed_ips on create: req is the request's
-// fixed_ips field, subnets the network's subnets in creation order, used the
-// allocated addresses per subnet id. Absent fixed_ips: one address from the
-// first IPv4 subnet with room and one from the first IPv6 subnet with room;
-// an explicit [] means no address. Entries name a subnet (next free address
-// in it), an address (the subnet that contains it) or both.
-func PlanFixedIPs(networkID string, req Field[[]FixedIP], subnets []Subnet, used map[string]AddrSet) ([]FixedIP, error) {
+// PlanPort is what PlanFixedIPs needs of the port it plans for.
+type PlanPort struct {
+	MAC, DeviceOwner string
+	// Held are the port's addresses before an update re-plans them; nil on
+	// create.
+	Held []FixedIP
+}
+
+// PlanFixedIPs resolves a port's fixed_ips on create (and on an update,
+// which re-plans them): req is the request's fixed_ips field, subnets the
+// network's subnets in creation order, used the allocated addresses per
+// subnet id (the port's own not among them). As Neutron's
+// _allocate_ips_for_port:
+//   - absent fixed_ips: one address from the first IPv4 subnet with room
+//     and one from the first IPv6 subnet with room that is not
+//     auto-address; an explicit [] asks for none of those;
+//   - entries name a subnet (next free address in it), an address (the
+//     subnet that contains it) or both;
+//   - in every case the port gets its EUI-64 address (prefix and MAC) on
+//     every IPv6 SLAAC or DHCPv6-stateless subnet, except a router
+//     interface or SNAT port. On such a subnet an entry may name only that
+//     address (it is the same allocation, given once), a subnet-only entry
+//     adds nothing; a router interface may name any address and a router
+//     port's subnet-only entry takes the next free one. An address the port
+//     holds already stays its own there (Neutron re-checks only what an
+//     update adds): one given before vfnet formed EUI-64 addresses.
+func PlanFixedIPs(networkID string, port PlanPort, req Field[[]FixedIP], subnets []Subnet, used map[string]AddrSet) ([]FixedIP, error) {
+	mac, owner := port.MAC, port.DeviceOwner
 	// Work on copies: the caller's sets stay as the store read them.
 	local := map[string]AddrSet{}
 	taken := func(id string) AddrSet {
@@ -91,15 +112,18 @@ func PlanFixedIPs(networkID string, req Field[[]FixedIP], subnets []Subnet, used
 		}
 		return local[id]
 	}
+	auto := func(s Subnet) bool { return s.IPVersion == 6 && IsAutoAddressSubnet(s) }
+	// gotAuto: the auto-address subnets whose EUI-64 address an entry named.
+	gotAuto := map[string]bool{}
 	out := []FixedIP{}
+	if req.Null {
+		return nil, invalid("fixed_ips", "'None' is not a list")
+	}
 	if !req.Set {
-		if len(subnets) == 0 {
-			return out, nil
-		}
 		for _, v := range []int{4, 6} {
 			tried, got := false, false
 			for _, s := range subnets {
-				if s.IPVersion != v {
+				if s.IPVersion != v || auto(s) {
 					continue
 				}
 				tried = true
@@ -115,14 +139,28 @@ func PlanFixedIPs(networkID string, req Field[[]FixedIP], subnets []Subnet, used
 				return nil, NoMoreAddresses(networkID)
 			}
 		}
-		return out, nil
-	}
-	if req.Null {
-		return nil, invalid("fixed_ips", "'None' is not a list")
 	}
 	byID := make(map[string]Subnet, len(subnets))
 	for _, s := range subnets {
 		byID[s.ID] = s
+	}
+	// named checks an address an entry gives for subnet s.
+	named := func(s Subnet, ip string) (netip.Addr, error) {
+		if auto(s) && !isRouterInterface(owner) {
+			eui, err := autoAddress(s, mac)
+			if err != nil {
+				return netip.Addr{}, err
+			}
+			a, perr := netip.ParseAddr(ip)
+			held := perr == nil && slices.ContainsFunc(port.Held, func(h FixedIP) bool {
+				return h.SubnetID == s.ID && h.IPAddress == a.String()
+			})
+			if perr != nil || a != eui && !held {
+				return netip.Addr{}, AllocationOnAutoAddressSubnet(ip, s.ID)
+			}
+			gotAuto[s.ID] = true
+		}
+		return CheckIP(s, ip, taken(s.ID))
 	}
 	for _, f := range req.V {
 		switch {
@@ -134,9 +172,12 @@ func PlanFixedIPs(networkID string, req Field[[]FixedIP], subnets []Subnet, used
 			}
 			var a netip.Addr
 			var err error
-			if f.IPAddress != "" {
-				a, err = CheckIP(s, f.IPAddress, taken(s.ID))
-			} else {
+			switch {
+			case f.IPAddress != "":
+				a, err = named(s, f.IPAddress)
+			case auto(s) && !isRouterInterfaceSNAT(owner):
+				continue // the automatic address below is this entry's
+			default:
 				a, err = NextIP(s, taken(s.ID))
 			}
 			if err != nil {
@@ -159,7 +200,7 @@ func PlanFixedIPs(networkID string, req Field[[]FixedIP], subnets []Subnet, used
 			if found == nil {
 				return nil, InvalidIpForNetwork(f.IPAddress)
 			}
-			a, err = CheckIP(*found, f.IPAddress, taken(found.ID))
+			a, err = named(*found, f.IPAddress)
 			if err != nil {
 				return nil, err
 			}
@@ -168,6 +209,21 @@ func PlanFixedIPs(networkID string, req Field[[]FixedIP], subnets []Subnet, used
 		default:
 			return nil, invalid("fixed_ips", "each entry needs a subnet_id, an ip_address or both")
 		}
+	}
+	autos, err := AutoAddresses(subnets, mac, owner)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range autos {
+		if gotAuto[f.SubnetID] {
+			continue
+		}
+		a, err := CheckIP(byID[f.SubnetID], f.IPAddress, taken(f.SubnetID))
+		if err != nil {
+			return nil, err
+		}
+		taken(f.SubnetID)[a] = true
+		out = append(out, f)
 	}
 	return out, nil
 }

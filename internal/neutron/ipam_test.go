@@ -110,7 +110,7 @@ func TestPlanFixedIPs(t *testing.T) {
 		for k, v := range tt.used {
 			before[k] = len(v)
 		}
-		got, err := PlanFixedIPs(netID, tt.req, tt.subnets, tt.used)
+		got, err := PlanFixedIPs(netID, PlanPort{MAC: "fa:16:3e:00:00:01"}, tt.req, tt.subnets, tt.used)
 		if !errors.Is(err, tt.wantErr) || tt.wantErr == nil && err != nil {
 			t.Errorf("%s: err %v, want %v", tt.name, err, tt.wantErr)
 			continue

@@ -305,12 +305,13 @@ func releaseAddresses(ctx context.Context, t *tx, id string, subnets []neutron.S
 	return nil
 }
 
-// namedInUse is, per subnet of network net, the addresses req names that
-// are allocated there: what CheckIP must refuse.
-func namedInUse(ctx context.Context, t *tx, net string, req neutron.Field[[]neutron.FixedIP]) (map[string]neutron.AddrSet, error) {
+// inUse is, per subnet of network net, which of addrs (the addresses a
+// request names and the port's EUI-64 addresses) are allocated there: what
+// PlanFixedIPs must refuse.
+func inUse(ctx context.Context, t *tx, net string, addrs []string) (map[string]neutron.AddrSet, error) {
 	out := map[string]neutron.AddrSet{}
-	for _, f := range req.V {
-		a, err := netip.ParseAddr(f.IPAddress)
+	for _, ip := range addrs {
+		a, err := netip.ParseAddr(ip)
 		if err != nil {
 			continue // not an address: PlanFixedIPs refuses it
 		}
@@ -339,9 +340,11 @@ func namedInUse(ctx context.Context, t *tx, net string, req neutron.Field[[]neut
 // allocateFixedIPs plans port p's fixed IPs from req over the network's
 // subnets and stores them, replacing the port's own (an update re-plans them
 // with its own counted free). Each subnet is seen through its lowest free
-// ranges (neutron.FreeView): enough for every address the request takes. An
-// address the user named that turns out taken is a 409; one IPAM chose is a
-// lost race, and the transaction runs again.
+// ranges (neutron.FreeView): enough for every address the request takes
+// from a pool; the EUI-64 addresses of auto-address subnets come from the
+// port's MAC and are looked up like named ones. An address the user named
+// that turns out taken is a 409; one IPAM chose is a lost race, and the
+// transaction runs again.
 func allocateFixedIPs(ctx context.Context, t *tx, p *neutron.Port, req neutron.Field[[]neutron.FixedIP]) error {
 	subnets, err := listNeutronSubnets(ctx, t, ` WHERE network_id = ?`, p.NetworkID)
 	if err != nil {
@@ -350,6 +353,7 @@ func allocateFixedIPs(ctx context.Context, t *tx, p *neutron.Port, req neutron.F
 	if err := ensureFreeRanges(ctx, t, p.NetworkID, subnets); err != nil {
 		return err
 	}
+	held := neutron.PlanPort{MAC: p.MACAddress, DeviceOwner: p.DeviceOwner, Held: p.FixedIPs}
 	if err := releaseAddresses(ctx, t, p.ID, subnets); err != nil {
 		return err
 	}
@@ -373,11 +377,19 @@ func allocateFixedIPs(ctx context.Context, t *tx, p *neutron.Port, req neutron.F
 		}
 		views[i] = neutron.FreeView(s, free)
 	}
-	used, err := namedInUse(ctx, t, p.NetworkID, req)
+	autos, err := neutron.AutoAddresses(subnets, p.MACAddress, p.DeviceOwner)
 	if err != nil {
 		return err
 	}
-	ips, err := neutron.PlanFixedIPs(p.NetworkID, req, views, used)
+	lookup := make([]string, 0, len(req.V)+len(autos))
+	for _, f := range slices.Concat(req.V, autos) {
+		lookup = append(lookup, f.IPAddress)
+	}
+	used, err := inUse(ctx, t, p.NetworkID, lookup)
+	if err != nil {
+		return err
+	}
+	ips, err := neutron.PlanFixedIPs(p.NetworkID, held, req, views, used)
 	if err != nil {
 		return err
 	}
@@ -407,4 +419,26 @@ func allocateFixedIPs(ctx context.Context, t *tx, p *neutron.Port, req neutron.F
 	}
 	p.FixedIPs = ips
 	return nil
+}
+
+// replanForMAC re-plans port p's addresses after its MAC changed from
+// oldMAC, as Neutron's update_port_with_ips: from the update's fixed_ips, or
+// when it has none the port's own, without the EUI-64 addresses the old MAC
+// formed (neutron.KeepOnMACChange), so that the plan forms them from the new
+// one. A port with no address and no fixed_ips in the update keeps none.
+func replanForMAC(ctx context.Context, t *tx, p *neutron.Port, oldMAC string, req neutron.Field[[]neutron.FixedIP]) error {
+	fixed := p.FixedIPs
+	switch {
+	case req.Set && !req.Has():
+		return allocateFixedIPs(ctx, t, p, req) // null: PlanFixedIPs says why not
+	case req.Set:
+		fixed = req.V
+	case len(fixed) == 0:
+		return nil
+	}
+	subnets, err := listNeutronSubnets(ctx, t, ` WHERE network_id = ?`, p.NetworkID)
+	if err != nil {
+		return err
+	}
+	return allocateFixedIPs(ctx, t, p, neutron.Val(neutron.KeepOnMACChange(fixed, subnets, oldMAC)))
 }

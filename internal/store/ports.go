@@ -329,7 +329,12 @@ func (s *Store) UpdateNeutronPort(ctx context.Context, c neutron.Caller, id stri
 		if err != nil {
 			return fmt.Errorf("update port %s: %w", id, err)
 		}
-		if r.FixedIPs.Set {
+		switch {
+		case p.MACAddress != cur.MACAddress:
+			if err := replanForMAC(ctx, t, &p, cur.MACAddress, r.FixedIPs); err != nil {
+				return err
+			}
+		case r.FixedIPs.Set:
 			if err := allocateFixedIPs(ctx, t, &p, r.FixedIPs); err != nil {
 				return err
 			}
@@ -346,14 +351,16 @@ func (s *Store) UpdateNeutronPort(ctx context.Context, c neutron.Caller, id stri
 // SetNeutronPortBinding writes binding b on port id (host, vif_type,
 // vif_details, profile, and the MAC a direct-physical binding takes) and
 // returns the port. It is the write of the binding step that follows a
-// create or update; the caller authorized that request already.
+// create or update; the caller authorized that request already. A MAC the
+// binding changes re-forms the port's EUI-64 addresses (replanForMAC).
 func (s *Store) SetNeutronPortBinding(ctx context.Context, id string, b neutron.Binding) (neutron.Port, error) {
 	var out neutron.Port
-	err := s.write(ctx, func(t *tx) error {
+	err := s.neutronWrite(ctx, func(t *tx) error {
 		p, err := getNeutronPort(ctx, t, neutron.Caller{Admin: true}, id)
 		if err != nil {
 			return err
 		}
+		oldMAC := p.MACAddress
 		b.Apply(&p)
 		p.RevisionNumber++
 		p.UpdatedAt = neutron.Timestamp{Time: t.now}
@@ -366,6 +373,11 @@ func (s *Store) SetNeutronPortBinding(ctx context.Context, id string, b neutron.
 		}
 		if err != nil {
 			return fmt.Errorf("bind port %s to host %q: %w", id, p.HostID, err)
+		}
+		if p.MACAddress != oldMAC {
+			if err := replanForMAC(ctx, t, &p, oldMAC, neutron.Field[[]neutron.FixedIP]{}); err != nil {
+				return err
+			}
 		}
 		out = p
 		return nil

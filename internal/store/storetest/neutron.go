@@ -24,6 +24,7 @@ func RunNeutron(t *testing.T, dsn DSN) {
 		{"ProjectVLANs", testProjectVLANs},
 		{"SubnetsAndPorts", testSubnetsAndPorts},
 		{"AutoAddressSubnetDelete", testAutoAddressSubnetDelete},
+		{"EUI64Addresses", testEUI64Addresses},
 		{"Uniqueness", testNeutronUniqueness},
 		{"BulkAtomic", testBulkAtomic},
 		{"Tags", testNeutronTags},
@@ -209,21 +210,24 @@ func testSubnetsAndPorts(t *testing.T, s *store.Store) {
 		t.Fatalf("network after two subnets: got subnets %v revision %d, want [%s %s] 3", got.Subnets, got.RevisionNumber, sn.ID, v6.ID)
 	}
 	p := createPort(t, s, admin, `{"network_id":"`+n.ID+`","binding:vnic_type":"direct","name":"sriov-port"}`)
-	if len(p.FixedIPs) != 2 || p.FixedIPs[0].IPAddress != "192.0.2.2" || p.FixedIPs[1].IPAddress != "2001:db8::2" {
-		t.Fatalf("port addresses: got %v, want 192.0.2.2 and 2001:db8::2 (::1 is the gateway)", p.FixedIPs)
+	if len(p.FixedIPs) != 2 || p.FixedIPs[0].IPAddress != "192.0.2.2" || p.FixedIPs[1].IPAddress != eui64(t, v6, p.MACAddress) {
+		t.Fatalf("port addresses: got %v, want 192.0.2.2 and the SLAAC subnet's EUI-64 address %s", p.FixedIPs, eui64(t, v6, p.MACAddress))
 	}
 	if p.Status != "DOWN" || p.VIFType != "unbound" || p.VNICType != "direct" || len(p.MACAddress) != 17 || p.MACAddress[:8] != "fa:16:3e" {
 		t.Fatalf("port: got status %s vif %s vnic %s mac %s, want DOWN unbound direct fa:16:3e:..", p.Status, p.VIFType, p.VNICType, p.MACAddress)
 	}
 	q := createPort(t, s, admin, `{"network_id":"`+n.ID+`","fixed_ips":[{"subnet_id":"`+sn.ID+`","ip_address":"192.0.2.77"}]}`)
-	if len(q.FixedIPs) != 1 || q.FixedIPs[0].IPAddress != "192.0.2.77" || q.VNICType != "normal" {
-		t.Fatalf("port with a fixed IP: got %v vnic %s, want only 192.0.2.77, normal", q.FixedIPs, q.VNICType)
+	if len(q.FixedIPs) != 2 || q.FixedIPs[0].IPAddress != "192.0.2.77" || q.FixedIPs[1].IPAddress != eui64(t, v6, q.MACAddress) ||
+		q.VNICType != "normal" {
+		t.Fatalf("port with a fixed IP: got %v vnic %s, want 192.0.2.77 and its EUI-64 address, normal", q.FixedIPs, q.VNICType)
 	}
 	u, rebind, err := s.UpdateNeutronPort(ctx, admin, q.ID, portReq(t, neutron.Update,
 		`{"name":"renamed","fixed_ips":[{"subnet_id":"`+sn.ID+`"},{"ip_address":"192.0.2.77"}]}`), nil)
 	wantType(t, "update port", err, "", 0)
-	if rebind || u.Name != "renamed" || len(u.FixedIPs) != 2 || u.FixedIPs[0].IPAddress != "192.0.2.77" || u.FixedIPs[1].IPAddress != "192.0.2.3" {
-		t.Fatalf("updated port: got rebind %v name %q ips %v, want false, renamed, 192.0.2.77 kept and 192.0.2.3 added", rebind, u.Name, u.FixedIPs)
+	if rebind || u.Name != "renamed" || len(u.FixedIPs) != 3 || u.FixedIPs[0].IPAddress != "192.0.2.77" || u.FixedIPs[1].IPAddress != "192.0.2.3" ||
+		u.FixedIPs[2].IPAddress != eui64(t, v6, q.MACAddress) {
+		t.Fatalf("updated port: got rebind %v name %q ips %v, want false, renamed, 192.0.2.77 kept, 192.0.2.3 added, the EUI-64 address kept",
+			rebind, u.Name, u.FixedIPs)
 	}
 	u, rebind, err = s.UpdateNeutronPort(ctx, admin, p.ID, portReq(t, neutron.Update, `{"binding:host_id":"compute-0"}`), nil)
 	wantType(t, "set host", err, "", 0)
@@ -266,8 +270,9 @@ func testAutoAddressSubnetDelete(t *testing.T, s *store.Store) {
 	slaac := createSubnet(t, s, admin, `{"network_id":"`+n.ID+`","ip_version":6,"cidr":"2001:db8::/64","ipv6_address_mode":"slaac","ipv6_ra_mode":"slaac"}`)
 	stateful := createSubnet(t, s, admin, `{"network_id":"`+n.ID+`","ip_version":6,"cidr":"2001:db8:1::/64","ipv6_address_mode":"dhcpv6-stateful"}`)
 	p := createPort(t, s, admin, `{"network_id":"`+n.ID+`"}`)
-	if len(p.FixedIPs) != 2 || p.FixedIPs[1].SubnetID != slaac.ID {
-		t.Fatalf("port addresses: got %v, want one on %s and one on the SLAAC subnet %s", p.FixedIPs, v4.ID, slaac.ID)
+	if len(p.FixedIPs) != 3 || p.FixedIPs[0].SubnetID != v4.ID || p.FixedIPs[1].SubnetID != stateful.ID || p.FixedIPs[2].SubnetID != slaac.ID {
+		t.Fatalf("port addresses: got %v, want one on %s, one on the stateful subnet %s and one on the SLAAC subnet %s",
+			p.FixedIPs, v4.ID, stateful.ID, slaac.ID)
 	}
 	q := createPort(t, s, admin, `{"network_id":"`+n.ID+`","fixed_ips":[{"subnet_id":"`+stateful.ID+`"}]}`)
 	router := createPort(t, s, admin, `{"network_id":"`+n.ID+`","device_owner":"network:router_interface","fixed_ips":[{"subnet_id":"`+slaac.ID+`"}]}`)
@@ -279,9 +284,9 @@ func testAutoAddressSubnetDelete(t *testing.T, s *store.Store) {
 	wantType(t, "deleted SLAAC subnet", err, neutron.TypeSubnetNotFound, http.StatusNotFound)
 	got, err := s.NeutronPort(ctx, admin, p.ID)
 	wantType(t, "show port", err, "", 0)
-	if fmt.Sprint(got.FixedIPs) != fmt.Sprint(p.FixedIPs[:1]) || got.RevisionNumber != p.RevisionNumber+1 {
+	if fmt.Sprint(got.FixedIPs) != fmt.Sprint(p.FixedIPs[:2]) || got.RevisionNumber != p.RevisionNumber+1 {
 		t.Fatalf("port after its SLAAC subnet went: got %v revision %d, want %v revision %d",
-			got.FixedIPs, got.RevisionNumber, p.FixedIPs[:1], p.RevisionNumber+1)
+			got.FixedIPs, got.RevisionNumber, p.FixedIPs[:2], p.RevisionNumber+1)
 	}
 	// The port's other address is still its own.
 	_, err = s.CreateNeutronPorts(ctx, admin, []neutron.PortRequest{portReq(t, neutron.Create,
