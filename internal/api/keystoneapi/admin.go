@@ -1,6 +1,7 @@
 package keystoneapi
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -136,7 +137,13 @@ func (h *Handler) createProject(w http.ResponseWriter, r *http.Request, _ store.
 }
 
 func (h *Handler) deleteProject(w http.ResponseWriter, r *http.Request, _ store.Token) error {
-	if err := h.store.DeleteProject(r.Context(), r.PathValue("id")); err != nil {
+	return deleteByID(w, r, h.store.DeleteProject)
+}
+
+// deleteByID is Keystone's DELETE of a project or user: the {id} of the
+// route goes to del, and success is 204 with no body.
+func deleteByID(w http.ResponseWriter, r *http.Request, del func(context.Context, string) error) error {
+	if err := del(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -220,11 +227,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, _ store.Tok
 }
 
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, _ store.Token) error {
-	if err := h.store.DeleteUser(r.Context(), r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteByID(w, r, h.store.DeleteUser)
 }
 
 // Roles are the store's fixed set; a role's id is its name.
