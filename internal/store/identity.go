@@ -361,9 +361,9 @@ func checkRole(role string) error {
 	return nil
 }
 
-// AssignRole gives the user (id or name) role on the project (id or name);
-// giving it again changes nothing.
-func (s *Store) AssignRole(ctx context.Context, user, project, role string) error {
+// writeAssignment runs fn in a write transaction on the user (id or name)
+// and project (id or name) of a role assignment, once role is known.
+func (s *Store) writeAssignment(ctx context.Context, user, project, role string, fn func(t *tx, u User, p Project) error) error {
 	if err := checkRole(role); err != nil {
 		return err
 	}
@@ -376,6 +376,14 @@ func (s *Store) AssignRole(ctx context.Context, user, project, role string) erro
 		if err != nil {
 			return err
 		}
+		return fn(t, u, p)
+	})
+}
+
+// AssignRole gives the user (id or name) role on the project (id or name);
+// giving it again changes nothing.
+func (s *Store) AssignRole(ctx context.Context, user, project, role string) error {
+	return s.writeAssignment(ctx, user, project, role, func(t *tx, u User, p Project) error {
 		var n int
 		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM role_assignments WHERE user_id = ? AND project_id = ? AND role = ?`,
 			u.ID, p.ID, role).Scan(&n); err != nil {
@@ -394,18 +402,7 @@ func (s *Store) AssignRole(ctx context.Context, user, project, role string) erro
 // UnassignRole takes role away from the user on the project and revokes
 // the user's tokens on that project, which carry the role.
 func (s *Store) UnassignRole(ctx context.Context, user, project, role string) error {
-	if err := checkRole(role); err != nil {
-		return err
-	}
-	return s.write(ctx, func(t *tx) error {
-		u, _, err := userByRef(ctx, t, user)
-		if err != nil {
-			return err
-		}
-		p, err := projectByRef(ctx, t, project)
-		if err != nil {
-			return err
-		}
+	return s.writeAssignment(ctx, user, project, role, func(t *tx, u User, p Project) error {
 		res, err := t.exec(ctx, `DELETE FROM role_assignments WHERE user_id = ? AND project_id = ? AND role = ?`, u.ID, p.ID, role)
 		if err != nil {
 			return fmt.Errorf("unassign role %s: %w", role, err)
