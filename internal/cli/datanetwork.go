@@ -149,25 +149,12 @@ func newDNModifyCmd() *cobra.Command {
 }
 
 func newDNDeleteCmd() *cobra.Command {
-	var o clientOptions
-	cmd := &cobra.Command{
-		Use:   "datanetwork-delete NAME",
-		Short: "Delete a data network nothing uses",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
+	return newDeleteOneCmd("datanetwork-delete NAME", "Delete a data network nothing uses", "data network",
+		func(ctx context.Context, c *client.Client, ref string) (deleted, error) {
+			dn, err := c.DataNetwork(ctx, ref)
 			if err != nil {
-				return err
+				return deleted{}, err
 			}
-			return deleteEach(cmd, &o, "data network", args, func(ctx context.Context, ref string) (deleted, error) {
-				dn, err := c.DataNetwork(ctx, ref)
-				if err != nil {
-					return deleted{}, err
-				}
-				return deleted{ID: dn.ID, Name: dn.Name}, c.DeleteDataNetwork(ctx, dn.ID)
-			})
-		},
-	}
-	addClientFlags(cmd, &o)
-	return cmd
+			return deleted{ID: dn.ID, Name: dn.Name}, c.DeleteDataNetwork(ctx, dn.ID)
+		})
 }

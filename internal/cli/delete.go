@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"vfnet/internal/client"
 )
 
 // deleted is one object a delete verb removed, as every delete verb
@@ -48,6 +50,28 @@ func deleteEach(cmd *cobra.Command, o *clientOptions, kind string, refs []string
 		errs = append(errs, fmt.Errorf("%d of %d %ss failed to delete", len(errs), len(refs), kind))
 	}
 	return errors.Join(errs...)
+}
+
+// newDeleteOneCmd is a delete verb of one object named by name or ID: del
+// looks ref up and deletes what it found, and deleteEach reports it.
+func newDeleteOneCmd(use, short, kind string, del func(ctx context.Context, c *client.Client, ref string) (deleted, error)) *cobra.Command {
+	var o clientOptions
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			return deleteEach(cmd, &o, kind, args, func(ctx context.Context, ref string) (deleted, error) {
+				return del(ctx, c, ref)
+			})
+		},
+	}
+	addClientFlags(cmd, &o)
+	return cmd
 }
 
 // deletedLine is the table-mode report of one deletion; an object without

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vfnet/internal/api"
+	"vfnet/internal/client"
 	"vfnet/internal/switchport"
 )
 
@@ -154,27 +155,14 @@ func newInstanceShowCmd() *cobra.Command {
 }
 
 func newInstanceDeleteCmd() *cobra.Command {
-	var o clientOptions
-	cmd := &cobra.Command{
-		Use:   "delete NAME",
-		Short: "Delete an instance: its devices are released and reset by their agents",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
+	return newDeleteOneCmd("delete NAME", "Delete an instance: its devices are released and reset by their agents", "instance",
+		func(ctx context.Context, c *client.Client, ref string) (deleted, error) {
+			in, err := c.Instance(ctx, ref)
 			if err != nil {
-				return err
+				return deleted{}, err
 			}
-			return deleteEach(cmd, &o, "instance", args, func(ctx context.Context, ref string) (deleted, error) {
-				in, err := c.Instance(ctx, ref)
-				if err != nil {
-					return deleted{}, err
-				}
-				return deleted{ID: in.ID, Name: in.Name}, c.DeleteInstance(ctx, in.ID)
-			})
-		},
-	}
-	addClientFlags(cmd, &o)
-	return cmd
+			return deleted{ID: in.ID, Name: in.Name}, c.DeleteInstance(ctx, in.ID)
+		})
 }
 
 func newInstanceMigrateCmd() *cobra.Command {
