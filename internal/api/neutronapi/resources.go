@@ -355,41 +355,38 @@ func (h *Handler) replaceTags(w http.ResponseWriter, r *http.Request, c neutron.
 }
 
 func (h *Handler) addTag(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
-	res, id, rev, err := h.target(r)
-	if err != nil {
-		return err
-	}
-	tag := r.PathValue("tag")
-	if err := neutron.ValidateTag(tag); err != nil {
-		return err
-	}
-	if err := h.store.AddTag(r.Context(), c, res, id, tag, rev); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusCreated)
-	return nil
+	return h.changeTags(w, r, http.StatusCreated, func(res neutron.Resource, id string, rev *int) error {
+		tag := r.PathValue("tag")
+		if err := neutron.ValidateTag(tag); err != nil {
+			return err
+		}
+		return h.store.AddTag(r.Context(), c, res, id, tag, rev)
+	})
 }
 
 func (h *Handler) removeTag(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
-	res, id, rev, err := h.target(r)
-	if err != nil {
-		return err
-	}
-	if err := h.store.RemoveTag(r.Context(), c, res, id, r.PathValue("tag"), rev); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return h.changeTags(w, r, http.StatusNoContent, func(res neutron.Resource, id string, rev *int) error {
+		return h.store.RemoveTag(r.Context(), c, res, id, r.PathValue("tag"), rev)
+	})
 }
 
 func (h *Handler) removeTags(w http.ResponseWriter, r *http.Request, c neutron.Caller) error {
+	return h.changeTags(w, r, http.StatusNoContent, func(res neutron.Resource, id string, rev *int) error {
+		return h.store.RemoveTags(r.Context(), c, res, id, rev)
+	})
+}
+
+// changeTags is a tag change that answers with no body: change runs on the
+// member the request names, under its If-Match revision, and success is
+// status.
+func (h *Handler) changeTags(w http.ResponseWriter, r *http.Request, status int, change func(res neutron.Resource, id string, rev *int) error) error {
 	res, id, rev, err := h.target(r)
 	if err != nil {
 		return err
 	}
-	if err := h.store.RemoveTags(r.Context(), c, res, id, rev); err != nil {
+	if err := change(res, id, rev); err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	w.WriteHeader(status)
 	return nil
 }
