@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"vfnet/internal/api"
 	"vfnet/internal/model"
 	"vfnet/internal/store"
 )
@@ -338,14 +339,7 @@ func (h *Handler) base(r *http.Request) string {
 	if h.public != "" {
 		return h.public
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
-		scheme = p
-	}
-	return scheme + "://" + r.Host
+	return api.BaseURL(r)
 }
 
 // v3URL is the identity v3 endpoint: what the catalog and links name.

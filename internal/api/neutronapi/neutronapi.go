@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"vfnet/internal/api"
 	"vfnet/internal/model"
 	"vfnet/internal/neutron"
 	"vfnet/internal/store"
@@ -302,25 +303,13 @@ func readBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// baseURL is the server's root as the client reached it, for links.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
-		scheme = p
-	}
-	return scheme + "://" + r.Host
-}
-
 func (h *Handler) versions(w http.ResponseWriter, r *http.Request, _ neutron.Caller) error {
-	writeJSON(w, http.StatusOK, neutron.Versions(baseURL(r)))
+	writeJSON(w, http.StatusOK, neutron.Versions(api.BaseURL(r)))
 	return nil
 }
 
 func (h *Handler) v2root(w http.ResponseWriter, r *http.Request, _ neutron.Caller) error {
-	writeJSON(w, http.StatusOK, neutron.V2Root(baseURL(r)))
+	writeJSON(w, http.StatusOK, neutron.V2Root(api.BaseURL(r)))
 	return nil
 }
 

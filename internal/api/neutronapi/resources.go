@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 
+	"vfnet/internal/api"
 	"vfnet/internal/neutron"
 )
 
@@ -47,7 +48,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, c neutron.Caller)
 	if err != nil {
 		return err
 	}
-	link := baseURL(r) + "/v2.0/" + string(res)
+	link := api.BaseURL(r) + "/v2.0/" + string(res)
 	var page neutron.Page
 	switch res {
 	case neutron.Networks:
