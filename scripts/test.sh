@@ -26,13 +26,6 @@ export VFNET_TEST_KEYSTONE="$(scripts/keystone.sh)"
 echo "== go vet"
 go vet ./...
 
-echo "== go test"
-# -p 2: this is a 2-core machine; the lab's QEMU guest takes one core.
-go test -p 2 -timeout 25m ./...
-
-echo "== tempest: network API tests against vfnet dev (docs/tempest.md)"
-tests/tempest.sh
-
 echo "== fuzz (brief): neutron request decoders and list queries"
 go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 3s ./internal/neutron
 go test -run '^$' -fuzz '^FuzzQuery$' -fuzztime 3s ./internal/neutron
@@ -46,3 +39,11 @@ go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 3s ./internal/pciids
 
 echo "== fuzz (brief): /v1 request decoding"
 go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 3s ./internal/api
+
+echo "== tempest: network API tests against vfnet dev (docs/tempest.md)"
+tests/tempest.sh
+
+# The module's tests last, so that the run closes on their summary.
+echo "== go test"
+# -p 2: this is a 2-core machine; the lab's QEMU guest takes one core.
+go test -p 2 -timeout 25m ./...
