@@ -51,7 +51,7 @@ func (p Problem) Unwrap() error { return p.Err }
 func (p Problem) MarshalJSON() ([]byte, error) {
 	type plain Problem
 	class := ""
-	for name, c := range map[string]error{"invalid": ErrInvalid, "not_found": ErrNotFound, "refused": ErrRefused, "unsupported": ErrUnsupported} {
+	for name, c := range problemClasses() {
 		if errors.Is(p.Err, c) {
 			class = name
 		}
@@ -61,6 +61,12 @@ func (p Problem) MarshalJSON() ([]byte, error) {
 		Class   string `json:"class"`
 		Message string `json:"message"`
 	}{plain(p), class, p.Error()})
+}
+
+// problemClasses names each class of Problem as the JSON carries it; a
+// function, not a variable, so that no package state can be changed.
+func problemClasses() map[string]error {
+	return map[string]error{"invalid": ErrInvalid, "not_found": ErrNotFound, "refused": ErrRefused, "unsupported": ErrUnsupported}
 }
 
 func problem(pf string, vf int, port string, class error, format string, args ...any) Problem {

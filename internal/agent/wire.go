@@ -43,7 +43,7 @@ func (p *Problem) UnmarshalJSON(b []byte) error {
 	// cause so that Error() reads the same on both sides.
 	prefix := Problem{PF: p.PF, VF: p.VF, Port: p.Port, Err: errors.New("")}.Error()
 	msg := strings.TrimPrefix(v.Message, prefix)
-	class := map[string]error{"invalid": ErrInvalid, "not_found": ErrNotFound, "refused": ErrRefused, "unsupported": ErrUnsupported}[v.Class]
+	class := problemClasses()[v.Class]
 	if class == nil {
 		p.Err = errors.New(msg)
 		return nil
