@@ -344,6 +344,13 @@ func numVFsOp(pf kernel.PF, value string) Op {
 	return Op{Kind: OpNumVFs, PF: pf.PCIAddr, VF: -1, Dev: pf.PCIAddr, Value: value}
 }
 
+// removeVFsOp takes a PF from cur VFs to none, as its own change.
+func removeVFsOp(pf kernel.PF, cur int) Op {
+	op := numVFsOp(pf, "0\n")
+	op.Diffs = []Diff{{AttrNumVFs, fmt.Sprint(cur), "0"}}
+	return op
+}
+
 // Plan computes the kernel writes, in order, that bring observed to desired,
 // and what it will not do. A host that already matches gets no writes.
 //
@@ -466,9 +473,7 @@ func planPF(pf *kernel.PF, d DesiredPF, managed bool, bound map[int]DesiredVF) (
 			// Only the bound VFs are the control plane's to program.
 			return append(ops, planVFs(pf, DesiredPF{}, bound, true)...), problems
 		}
-		op := numVFsOp(*pf, "0\n")
-		op.Diffs = []Diff{{AttrNumVFs, fmt.Sprint(cur), "0"}}
-		return []Op{op}, nil
+		return []Op{removeVFsOp(*pf, cur)}, nil
 	}
 
 	// A PF is moved between vfio-pci and its own driver first: without its
@@ -476,9 +481,7 @@ func planPF(pf *kernel.PF, d DesiredPF, managed bool, bound map[int]DesiredVF) (
 	if wantDrv := d.driverWanted(); wantDrv != "" {
 		// Passed through: VFs go first, while its own driver can remove them.
 		if cur > 0 && len(live) == 0 {
-			op := numVFsOp(*pf, "0\n")
-			op.Diffs = []Diff{{AttrNumVFs, fmt.Sprint(cur), "0"}}
-			ops = append(ops, op)
+			ops = append(ops, removeVFsOp(*pf, cur))
 		}
 		if cur > 0 && len(live) > 0 {
 			problems = append(problems, problem(pf.PCIAddr, -1, d.PortID, ErrRefused,
