@@ -180,7 +180,7 @@ func (k *Kernel) WriteNumVFs(ctx context.Context, pf string, value string) error
 		// time: the link is back at once, so the PF's link state is what
 		// it was before the write.
 		if n == 0 {
-			return k.disableVFs(st, pf, dir)
+			return disableVFs(k.t, st, pf, dir)
 		}
 		if cur != 0 {
 			return fail(syscall.EBUSY)
@@ -271,26 +271,26 @@ func (k *Kernel) enableVFs(st *state, pf, dir string, n int) error {
 
 // disableVFs removes every VF, unbinding the bound ones; the PF driver keeps
 // their settings only when its model says so.
-func (k *Kernel) disableVFs(st *state, pf, dir string) error {
+func disableVFs(t tree, st *state, pf, dir string) error {
 	ps := st.PFs[pf]
-	n, _ := k.t.readInt(dir + "/sriov_numvfs")
+	n, _ := t.readInt(dir + "/sriov_numvfs")
 	for i := n - 1; i >= 0; i-- {
 		link := fmt.Sprintf("%s/virtfn%d", dir, i)
-		target, err := k.t.readlink(link)
+		target, err := t.readlink(link)
 		if err != nil {
 			return err
 		}
 		addr := path.Base(target)
 		vdir := path.Join(path.Dir(dir), addr)
-		if drv := k.t.driverOf(vdir); drv != "" {
-			if err := detach(k.t, st, addr, vdir, drv); err != nil {
+		if drv := t.driverOf(vdir); drv != "" {
+			if err := detach(t, st, addr, vdir, drv); err != nil {
 				return err
 			}
 		}
-		if err := k.t.remove(link); err != nil {
+		if err := t.remove(link); err != nil {
 			return err
 		}
-		if err := k.t.removeDevice(addr); err != nil {
+		if err := t.removeDevice(addr); err != nil {
 			return err
 		}
 	}
@@ -303,7 +303,7 @@ func (k *Kernel) disableVFs(st *state, pf, dir string) error {
 		st.changed()
 	}
 	st.setVFs(pf, nil)
-	return k.t.write(dir+"/sriov_numvfs", "0")
+	return t.write(dir+"/sriov_numvfs", "0")
 }
 
 func mustRead(t tree, rel string) string {
@@ -311,19 +311,10 @@ func mustRead(t tree, rel string) string {
 	return s
 }
 
-// isVF returns the PF address of the VF whose directory is dir.
-func (k *Kernel) physfn(dir string) (string, bool) {
-	target, err := k.t.readlink(dir + "/physfn")
-	if err != nil {
-		return "", false
-	}
-	return path.Base(target), true
-}
-
 // canProbe is pci_device_can_probe: a VF is probed only when its PF's
 // sriov_drivers_autoprobe is on or it has a driver_override.
 func (k *Kernel) canProbe(dir string) bool {
-	pf, ok := k.physfn(dir)
+	pf, ok := k.t.physfn(dir)
 	if !ok {
 		return true
 	}
@@ -399,11 +390,10 @@ func attach(t tree, st *state, addr, dir, driver string, up bool) error {
 		}
 		return nil
 	}
-	target, err := t.readlink(dir + "/physfn")
-	if err != nil {
+	pf, ok := t.physfn(dir)
+	if !ok {
 		return nil // neither a PF nor a VF of the simulation: nothing more
 	}
-	pf := path.Base(target)
 	ps := st.PFs[pf]
 	if ps == nil || ps.Model.SRIOV == nil || driver != ps.Model.SRIOV.VFDriver || !ps.Model.SRIOV.VFNetdev {
 		return nil
@@ -436,10 +426,9 @@ func detach(t tree, st *state, addr, dir, driver string) error {
 	if ps == nil || ps.Model.SRIOV == nil || driver != ps.Model.PFDriver {
 		return nil
 	}
-	k := &Kernel{t: t}
 	n, _ := t.readInt(dir + "/sriov_numvfs")
 	if n > 0 && !ps.Model.SRIOV.KeepVFsOnUnbind {
-		if err := k.disableVFs(st, addr, dir); err != nil {
+		if err := disableVFs(t, st, addr, dir); err != nil {
 			return err
 		}
 	}
@@ -597,7 +586,7 @@ func (k *Kernel) modelOf(st *state, dev string) (Model, int) {
 		return ps.Model, ps.Model.Speed
 	}
 	if dir, err := k.t.devDir(dev); err == nil {
-		if pf, ok := k.physfn(dir); ok && st.PFs[pf] != nil {
+		if pf, ok := k.t.physfn(dir); ok && st.PFs[pf] != nil {
 			return st.PFs[pf].Model, st.PFs[pf].Model.Speed
 		}
 	}

@@ -171,6 +171,16 @@ func (t tree) driverOf(dir string) string {
 	return path.Base(target)
 }
 
+// physfn is the PF address of the VF whose directory is dir; false for a
+// device that is not a VF.
+func (t tree) physfn(dir string) (string, bool) {
+	target, err := t.readlink(dir + "/physfn")
+	if err != nil {
+		return "", false
+	}
+	return path.Base(target), true
+}
+
 // override reads driver_override, "" when unset.
 func (t tree) override(dir string) string {
 	s, _ := t.read(dir + "/driver_override")
