@@ -492,7 +492,8 @@ func (k *Kernel) SetDriverOverride(ctx context.Context, dev string, driver strin
 	})
 }
 
-// driverDir checks that driver is loaded: its sysfs directory exists.
+// driverLoaded checks that driver is loaded: it has an ID table and its
+// sysfs directory exists.
 func (k *Kernel) driverLoaded(st *state, driver string) bool {
 	_, ok := st.Drivers[driver]
 	return ok && k.t.exists("bus/pci/drivers/"+driver)

@@ -357,7 +357,8 @@ func (t tree) setLink(nd string, up bool, mtu, speed int) error {
 	return t.write(nd+"/speed", strconv.Itoa(speed))
 }
 
-// removeNetdev removes a device's netdev, whichever it is.
+// removeNetdevs removes a device's netdevs, at dir/net or under an
+// intermediate device such as virtioN.
 func (t tree) removeNetdevs(dir string) error {
 	entries, _ := os.ReadDir(t.abs(dir))
 	for _, e := range entries {
