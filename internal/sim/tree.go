@@ -192,20 +192,19 @@ func (t tree) override(dir string) string {
 
 // pciDevice is the content of a new PCI function's directory.
 type pciDevice struct {
-	Addr       string
-	Parent     string // devices/pci0000:BB
-	Vendor     uint16
-	Device     uint16
-	SubVendor  uint16
-	SubDevice  uint16
-	Class      uint32
-	NUMANode   int
-	CPUList    string
-	PhysFn     string // the PF's address for a VF
-	SRIOV      *SRIOVModel
-	TotalVFs   int
-	Offset     int
-	NetdevSlot int
+	Addr      string
+	Parent    string // devices/pci0000:BB
+	Vendor    uint16
+	Device    uint16
+	SubVendor uint16
+	SubDevice uint16
+	Class     uint32
+	NUMANode  int
+	CPUList   string
+	PhysFn    string // the PF's address for a VF
+	SRIOV     *SRIOVModel
+	TotalVFs  int
+	Offset    int
 }
 
 func (t tree) addDevice(d pciDevice) error {
@@ -279,10 +278,10 @@ func (t tree) unbind(addr, dir, driver string) error {
 // addDriver creates a driver's directory with the files the kernel has.
 func (t tree) addDriver(name string) error {
 	d := "bus/pci/drivers/" + name
+	if err := os.MkdirAll(t.abs(d), 0o755); err != nil {
+		return err
+	}
 	for _, f := range []string{"bind", "unbind", "new_id", "remove_id", "uevent"} {
-		if err := os.MkdirAll(t.abs(d), 0o755); err != nil {
-			return err
-		}
 		if err := os.WriteFile(t.abs(d+"/"+f), nil, 0o200); err != nil {
 			return err
 		}
