@@ -191,9 +191,8 @@ func (h *Handler) routes() {
 // in Keystone's error format that says where to log in.
 func Disabled(keystoneURL string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, r, http.StatusNotFound, map[string]any{"error": map[string]any{
-			"code": http.StatusNotFound, "title": http.StatusText(http.StatusNotFound),
-			"message": "vfnet's own identity is off: this server takes tokens from Keystone at " + keystoneURL + "; log in there"}})
+		writeErrorBody(w, r, &Error{Code: http.StatusNotFound,
+			Message: "vfnet's own identity is off: this server takes tokens from Keystone at " + keystoneURL + "; log in there"})
 	})
 }
 
@@ -306,6 +305,12 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if e.Code == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf("Keystone uri=%q", h.base(r)+h.prefix))
 	}
+	writeErrorBody(w, r, e)
+}
+
+// writeErrorBody writes e as Keystone's error body, the one shape of every
+// identity error (writeError's and Disabled's).
+func writeErrorBody(w http.ResponseWriter, r *http.Request, e *Error) {
 	writeJSON(w, r, e.Code, map[string]any{"error": map[string]any{
 		"code": e.Code, "title": http.StatusText(e.Code), "message": e.Message}})
 }
