@@ -170,9 +170,9 @@ func (s *Store) CreateInstance(ctx context.Context, r InstanceRequest) (Instance
 		}
 		seen[p] = true
 	}
-	var id string
+	var out Instance
 	err := s.neutronWrite(ctx, func(t *tx) error {
-		id = uuid.NewString()
+		id := uuid.NewString()
 		var n int
 		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM instances WHERE name = ?`, r.Name).Scan(&n); err != nil {
 			return fmt.Errorf("create instance %s: %w", r.Name, err)
@@ -222,12 +222,13 @@ func (s *Store) CreateInstance(ctx context.Context, r InstanceRequest) (Instance
 		if err != nil {
 			return fmt.Errorf("create instance %s: %w", r.Name, err)
 		}
-		return nil
+		out, _, err = getInstance(ctx, t, id)
+		return err
 	})
 	if err != nil {
 		return Instance{}, modelError(err)
 	}
-	return s.Instance(ctx, id)
+	return out, nil
 }
 
 // portByRef finds a port by id, or by name when exactly one port has it.
@@ -317,13 +318,12 @@ func releaseInstance(ctx context.Context, t *tx, in Instance) error {
 // transaction. live is refused for any instance with a direct or
 // direct-physical port, which is every instance vfnet places.
 func (s *Store) MigrateInstance(ctx context.Context, ref string, live bool, host string) (Instance, error) {
-	var id string
+	var out Instance
 	err := s.neutronWrite(ctx, func(t *tx) error {
 		in, hostID, err := getInstance(ctx, t, ref)
 		if err != nil {
 			return err
 		}
-		id = in.ID
 		if live {
 			for _, n := range in.NICs {
 				if neutron.IsSRIOV(n.VNICType) {
@@ -359,12 +359,13 @@ func (s *Store) MigrateInstance(ctx context.Context, ref string, live bool, host
 		if err != nil {
 			return fmt.Errorf("migrate instance %s: %w", in.Name, err)
 		}
-		return nil
+		out, _, err = getInstance(ctx, t, in.ID)
+		return err
 	})
 	if err != nil {
 		return Instance{}, modelError(err)
 	}
-	return s.Instance(ctx, id)
+	return out, nil
 }
 
 // modelError gives the refusals of the claim path (*sched.Error) and of the
