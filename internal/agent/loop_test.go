@@ -330,6 +330,9 @@ func TestLoopRetriesSoonAfterUnconvergedPass(t *testing.T) {
 	}
 	unconverged := 0
 	for i, r := range applied {
+		if i+1 >= len(f.waits) {
+			break // stopped after this report, before its next long-poll
+		}
 		w := f.waits[i+1]
 		switch {
 		case !r.Converged:
