@@ -34,21 +34,11 @@ func (p PF) VFAddr(i int) string { return fmt.Sprintf("0000:%s:%02x.%d", p.Bus, 
 func SRIOVInventory(pfs ...PF) inventory.Report {
 	r := inventory.Report{NUMANodes: []kernel.NUMANode{{ID: 0, CPUList: "0-7"}, {ID: 1, CPUList: "8-15"}}}
 	for k, pf := range pfs {
-		p := inventory.Port{
-			Name: "enp" + pf.Bus + "s0f0", PCIAddr: pf.PFAddr(),
-			PVendor: "Intel Corporation [8086]", PDevice: "Ethernet Controller X710 for 10GbE SFP+ [1572]",
-			PSVendor: "Intel Corporation [8086]", PSDevice: "Ethernet Converged Network Adapter X710-2 [0007]",
-			Driver: "i40e", NUMANode: pf.Node, MAC: fmt.Sprintf("3c:fd:fe:00:%02x:00", k), MTU: 1500, Speed: 10000, Link: "up",
-			SRIOVTotalVFs: ptr(64), SRIOVNumVFs: ptr(pf.VFs), SRIOVVFsPCIAddress: []string{},
-			SRIOVVFPDeviceID: ptr("154c"), SRIOVDriversAutoprobe: ptr(true), VFs: []inventory.VF{},
+		vfs := make([]string, pf.VFs)
+		for i := range vfs {
+			vfs[i] = pf.VFAddr(i)
 		}
-		for i := range pf.VFs {
-			p.SRIOVVFsPCIAddress = append(p.SRIOVVFsPCIAddress, pf.VFAddr(i))
-			p.VFs = append(p.VFs, inventory.VF{Index: i, PCIAddr: pf.VFAddr(i), Driver: "iavf"})
-		}
-		if pf.VFs > 0 {
-			p.SRIOVVFDriver = ptr("iavf")
-		}
+		p := x710Port("enp"+pf.Bus+"s0f0", pf.PFAddr(), pf.Node, fmt.Sprintf("3c:fd:fe:00:%02x:00", k), vfs)
 		r.Ports = append(r.Ports, p)
 	}
 	return r

@@ -12,23 +12,11 @@ import (
 // virtio NIC without SR-IOV.
 func Inventory(numvfs int) inventory.Report {
 	x710 := func(fn int, name string, vfs int) inventory.Port {
-		p := inventory.Port{
-			Name: name, PCIAddr: fmt.Sprintf("0000:3b:00.%d", fn),
-			PVendor: "Intel Corporation [8086]", PDevice: "Ethernet Controller X710 for 10GbE SFP+ [1572]",
-			PSVendor: "Intel Corporation [8086]", PSDevice: "Ethernet Converged Network Adapter X710-2 [0007]",
-			Driver: "i40e", NUMANode: 0, MAC: fmt.Sprintf("3c:fd:fe:00:00:0%d", fn), MTU: 1500, Speed: 10000, Link: "up",
-			SRIOVTotalVFs: ptr(64), SRIOVNumVFs: ptr(vfs), SRIOVVFsPCIAddress: []string{},
-			SRIOVVFPDeviceID: ptr("154c"), SRIOVDriversAutoprobe: ptr(true), VFs: []inventory.VF{},
+		addrs := make([]string, vfs)
+		for i := range addrs {
+			addrs[i] = fmt.Sprintf("0000:3b:%02x.%d", 2+(fn*64+i)/8, (fn*64+i)%8)
 		}
-		for i := range vfs {
-			addr := fmt.Sprintf("0000:3b:%02x.%d", 2+(fn*64+i)/8, (fn*64+i)%8)
-			p.SRIOVVFsPCIAddress = append(p.SRIOVVFsPCIAddress, addr)
-			p.VFs = append(p.VFs, inventory.VF{Index: i, PCIAddr: addr, Driver: "iavf"})
-		}
-		if vfs > 0 {
-			p.SRIOVVFDriver = ptr("iavf")
-		}
-		return p
+		return x710Port(name, fmt.Sprintf("0000:3b:00.%d", fn), 0, fmt.Sprintf("3c:fd:fe:00:00:0%d", fn), addrs)
 	}
 	return inventory.Report{
 		Ports: []inventory.Port{
@@ -40,4 +28,25 @@ func Inventory(numvfs int) inventory.Report {
 		},
 		NUMANodes: []kernel.NUMANode{{ID: 0, CPUList: "0-7"}, {ID: 1, CPUList: "8-15"}},
 	}
+}
+
+// x710Port is an Intel X710 port (64 VFs at most, i40e) at pciaddr on NUMA
+// node node, with the VFs at vfs enabled and bound to iavf.
+func x710Port(name, pciaddr string, node int, mac string, vfs []string) inventory.Port {
+	p := inventory.Port{
+		Name: name, PCIAddr: pciaddr,
+		PVendor: "Intel Corporation [8086]", PDevice: "Ethernet Controller X710 for 10GbE SFP+ [1572]",
+		PSVendor: "Intel Corporation [8086]", PSDevice: "Ethernet Converged Network Adapter X710-2 [0007]",
+		Driver: "i40e", NUMANode: node, MAC: mac, MTU: 1500, Speed: 10000, Link: "up",
+		SRIOVTotalVFs: ptr(64), SRIOVNumVFs: ptr(len(vfs)), SRIOVVFsPCIAddress: []string{},
+		SRIOVVFPDeviceID: ptr("154c"), SRIOVDriversAutoprobe: ptr(true), VFs: []inventory.VF{},
+	}
+	for i, addr := range vfs {
+		p.SRIOVVFsPCIAddress = append(p.SRIOVVFsPCIAddress, addr)
+		p.VFs = append(p.VFs, inventory.VF{Index: i, PCIAddr: addr, Driver: "iavf"})
+	}
+	if len(vfs) > 0 {
+		p.SRIOVVFDriver = ptr("iavf")
+	}
+	return p
 }
