@@ -50,6 +50,9 @@ type ErrorBody struct {
 	} `json:"error"`
 }
 
+// internalMsg is what a client sees of a failure: the cause is for the log.
+const internalMsg = "Internal error; the server log has the cause."
+
 // statusOf maps an error to its HTTP status and the message the client
 // sees: the one place where error classes become HTTP.
 func statusOf(err error) (int, string) {
@@ -58,7 +61,7 @@ func statusOf(err error) (int, string) {
 		return he.status, he.msg
 	}
 	var me *model.Error
-	msg := "Internal error; the server log has the cause."
+	msg := internalMsg
 	if errors.As(err, &me) {
 		msg = me.Msg
 	}
@@ -72,7 +75,7 @@ func statusOf(err error) (int, string) {
 	case model.ErrConflict:
 		return http.StatusConflict, msg
 	}
-	return http.StatusInternalServerError, "Internal error; the server log has the cause."
+	return http.StatusInternalServerError, internalMsg
 }
 
 // writeError answers r with err: the client gets the status and the
@@ -84,6 +87,12 @@ func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err er
 		level = slog.LevelError
 	}
 	log.Log(r.Context(), level, "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	writeErrorBody(w, status, msg)
+}
+
+// writeErrorBody writes the ErrorBody of status and msg: the one shape of
+// every error response (writeError's and Recover's).
+func writeErrorBody(w http.ResponseWriter, status int, msg string) {
 	var body ErrorBody
 	body.Error.Code = status
 	body.Error.Title = http.StatusText(status)

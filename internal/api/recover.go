@@ -32,11 +32,7 @@ func Recover(log *slog.Logger, h http.Handler) http.Handler {
 				// client does not take it for a whole one.
 				panic(http.ErrAbortHandler)
 			}
-			var body ErrorBody
-			body.Error.Code = http.StatusInternalServerError
-			body.Error.Title = http.StatusText(http.StatusInternalServerError)
-			body.Error.Message = "Internal error; the server log has the cause."
-			writeJSON(w, http.StatusInternalServerError, body)
+			writeErrorBody(w, http.StatusInternalServerError, internalMsg)
 		}()
 		h.ServeHTTP(rw, r)
 	})
