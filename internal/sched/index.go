@@ -487,8 +487,9 @@ func (ix *Index) device(id int32) Device {
 	return out
 }
 
-// classFor is the interface class whose devices serve a vnic_type.
-func classFor(vnic string) (model.IfClass, bool) {
+// ClassFor is the interface class whose devices serve a vnic_type; false
+// for a vnic_type vfnet does not bind.
+func ClassFor(vnic string) (model.IfClass, bool) {
 	switch vnic {
 	case neutron.VNICDirect:
 		return model.IfClassPCISRIOV, true

@@ -230,7 +230,7 @@ func assign(ports []Port, i int, free []Device, used map[int]bool, n, s int) boo
 		return true
 	}
 	p := ports[i]
-	class, _ := classFor(p.VNICType)
+	class, _ := ClassFor(p.VNICType)
 	pol, _ := ResolvePolicy(string(p.Policy), "")
 	for k, d := range free {
 		if used[k] || d.Class != class || !slices.Contains(d.DataNetworks, p.PhysicalNetwork) || !acceptable(pol, n, s, d) {
@@ -286,7 +286,7 @@ func TestPlaceProperties(t *testing.T) {
 		seen := map[string]bool{}
 		for i, d := range got.Devices {
 			p := req.Ports[i]
-			class, _ := classFor(p.VNICType)
+			class, _ := ClassFor(p.VNICType)
 			pol, _ := ResolvePolicy(string(p.Policy), "")
 			in := slices.ContainsFunc(f, func(x Device) bool { return cmp.Equal(x, d) })
 			if !in || d.Claimed || d.Host != got.Host || d.Class != class || !slices.Contains(d.DataNetworks, p.PhysicalNetwork) ||

@@ -182,7 +182,7 @@ func (ix *Index) resolve(r Request) ([]portReq, error) {
 	out := make([]portReq, len(r.Ports))
 	slots := map[string]string{}
 	for i, p := range r.Ports {
-		class, ok := classFor(p.VNICType)
+		class, ok := ClassFor(p.VNICType)
 		if !ok {
 			return nil, refuse(ReasonVNICType, p.ID,
 				"port %s has vnic_type %s: vfnet binds only direct and direct-physical ports (SR-IOV VFs and PCI passthrough): recreate it with --vnic-type direct",

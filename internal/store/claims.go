@@ -389,10 +389,7 @@ func place(ctx context.Context, t *tx, req sched.Request, exclude string) (sched
 		return pl, info, h.ID, err
 	}
 	first := req.Ports[0]
-	class := model.IfClassPCISRIOV
-	if first.VNICType == neutron.VNICDirectPhysical {
-		class = model.IfClassPCIPassthrough
-	}
+	class, _ := sched.ClassFor(first.VNICType) // a vnic_type sched refuses was answered above
 	pol := first.Policy
 	if pol == "" {
 		pol = sched.PolicyLegacy
