@@ -94,12 +94,17 @@ func attrString(attrs map[string]json.RawMessage, name string) string {
 	return s
 }
 
-// withTags sets obj's tags as the flags ask and returns obj as it then is.
+// withTags replaces obj's tags through /tags when the flags ask for a
+// change (networks and subnets take tags only there; a set verb's update
+// body carries none) and returns obj as it then is.
 func (k collection[T]) withTags(ctx context.Context, c *client.Client, obj client.Object[T], t tagFlags) (client.Object[T], error) {
+	tags, ok := t.changed(k.tags(obj.Value))
+	if !ok {
+		return obj, nil
+	}
 	id := k.id(obj.Value)
-	changed, err := setTags(ctx, c, k.res, id, t, k.tags(obj.Value))
-	if err != nil || !changed {
-		return obj, err
+	if _, err := c.ReplaceTags(ctx, k.res, id, tags); err != nil {
+		return obj, fmt.Errorf("set the tags of %s %s: %w", k.res.Member(), id, err)
 	}
 	return k.get(c, ctx, id)
 }
@@ -392,19 +397,6 @@ func (l listFlags) query() url.Values {
 		}
 	}
 	return q
-}
-
-// setTags replaces the tags of a just-made or changed object when the flags
-// ask for it; networks and subnets take tags only through /tags.
-func setTags(ctx context.Context, c *client.Client, res neutron.Resource, id string, t tagFlags, current []string) (bool, error) {
-	tags, ok := t.changed(current)
-	if !ok {
-		return false, nil
-	}
-	if _, err := c.ReplaceTags(ctx, res, id, tags); err != nil {
-		return false, fmt.Errorf("set the tags of %s %s: %w", res.Member(), id, err)
-	}
-	return true, nil
 }
 
 // keyValues parses an openstack-style key=value,key=value option (such as
