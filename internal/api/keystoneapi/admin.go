@@ -293,22 +293,23 @@ func (h *Handler) listAssignments(w http.ResponseWriter, r *http.Request, _ stor
 	return nil
 }
 
-// assignment resolves the {p} and {u} of a role route to ids.
-func (h *Handler) assignment(r *http.Request) (store.Project, store.User, error) {
+// assignments resolves the {p} and {u} of a role route and reads the
+// roles u holds on p.
+func (h *Handler) assignments(r *http.Request) (store.Project, store.User, []store.RoleAssignment, error) {
 	p, err := h.store.Project(r.Context(), r.PathValue("p"))
 	if err != nil {
-		return p, store.User{}, err
+		return p, store.User{}, nil, err
 	}
 	u, err := h.store.User(r.Context(), r.PathValue("u"))
-	return p, u, err
+	if err != nil {
+		return p, u, nil, err
+	}
+	as, err := h.store.RoleAssignments(r.Context(), u.ID, p.ID)
+	return p, u, as, err
 }
 
 func (h *Handler) userRolesOnProject(w http.ResponseWriter, r *http.Request, _ store.Token) error {
-	p, u, err := h.assignment(r)
-	if err != nil {
-		return err
-	}
-	as, err := h.store.RoleAssignments(r.Context(), u.ID, p.ID)
+	_, _, as, err := h.assignments(r)
 	if err != nil {
 		return err
 	}
@@ -329,11 +330,7 @@ func (h *Handler) assignRole(w http.ResponseWriter, r *http.Request, _ store.Tok
 }
 
 func (h *Handler) checkRole(w http.ResponseWriter, r *http.Request, _ store.Token) error {
-	p, u, err := h.assignment(r)
-	if err != nil {
-		return err
-	}
-	as, err := h.store.RoleAssignments(r.Context(), u.ID, p.ID)
+	p, u, as, err := h.assignments(r)
 	if err != nil {
 		return err
 	}
