@@ -686,9 +686,10 @@ func release(ctx context.Context, t *tx, id, instance string) (neutron.Port, boo
 }
 
 // boundDesired is the one place where VF bindings join a host's desired
-// state (desired.go's boundVFs): the bound claims of host id with what each
-// port needs programmed (ports-and-binding.md, "What the agent programs on
-// a VF"); a passed-through PF is an entry with Index -1.
+// state (Desired): the bound claims of host id with what each port needs
+// programmed (ports-and-binding.md, "What the agent programs on a VF"); a
+// passed-through PF is an entry with Index -1. A claim or release bumps the
+// host's revision with publishClaims in its transaction.
 func boundDesired(ctx context.Context, t *tx, hostID string) ([]agent.DesiredVF, error) {
 	rows, err := t.query(ctx, `SELECT c.pf_pciaddr, c.vf_index, p.id, p.mac_address, p.admin_state_up, p.port_security_enabled,
 			p.trusted, n.segmentation_id

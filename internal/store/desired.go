@@ -41,7 +41,7 @@ func (s *Store) Desired(ctx context.Context, ref string) (agent.Desired, error) 
 		if err != nil {
 			return err
 		}
-		bound, err := boundVFs(ctx, t, h)
+		bound, err := boundDesired(ctx, t, h.ID)
 		if err != nil {
 			return err
 		}
@@ -116,16 +116,6 @@ func passthroughPort(bound []agent.DesiredVF, pf string) string {
 		}
 	}
 	return ""
-}
-
-// boundVFs is the one place where VF bindings join a host's desired state:
-// the VFs (and, with Index -1, passed-through PFs) that claims bind to
-// ports, with what each port needs programmed (ports-and-binding.md, "What
-// the agent programs on a VF"); claims.go reads them (boundDesired). A
-// claim or release bumps the host's revision with publishClaims in its
-// transaction.
-func boundVFs(ctx context.Context, t *tx, h model.Host) ([]agent.DesiredVF, error) {
-	return boundDesired(ctx, t, h.ID)
 }
 
 // bumpRevision publishes a new desired revision of host id: its agent's
