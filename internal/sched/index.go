@@ -19,10 +19,9 @@ import (
 // n ...), a ranking of the hosts by that count. Claim, Release, SetHost and
 // ReplaceHost keep it current in O(log hosts) per device.
 //
-// An Index is not safe for concurrent use; a server guards it with a mutex.
-// It is a cache of the store, never the authority: the store's claim
-// transaction decides, and a claim that loses (another server took the
-// device) refreshes the host with ReplaceHost and schedules again.
+// An Index is not safe for concurrent use. The store keeps none: its claim
+// transaction finds candidate hosts from its own partial indexes of free
+// devices and runs PlaceOnHost over one host's rows at a time.
 type Index struct {
 	hosts   []*host
 	hostIdx map[string]int32
