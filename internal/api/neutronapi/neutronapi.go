@@ -94,16 +94,6 @@ func New(opts Options) *Handler {
 	return h
 }
 
-// WithV1 returns the whole server's handler: /v1/ goes to v1, everything
-// else (/, /v2.0) to h. Neutron clients are given the server's root URL as
-// their endpoint, so /v2.0 lives beside /v1 on one address.
-func (h *Handler) WithV1(v1 http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/v1/", v1)
-	mux.Handle("/", h)
-	return mux
-}
-
 // ServeHTTP accepts Neutron's optional .json suffix on every path.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p, ok := strings.CutSuffix(r.URL.Path, ".json"); ok {

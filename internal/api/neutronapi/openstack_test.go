@@ -55,7 +55,11 @@ func newOSC(t *testing.T) *osc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: New(Options{Store: st}).WithV1(api.New(st, nil))}
+	// /v1 beside / and /v2.0 on one address, as the server mounts them.
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", api.New(st, nil))
+	mux.Handle("/", New(Options{Store: st}))
+	srv := &http.Server{Handler: mux}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	o.url = "http://" + ln.Addr().String()
