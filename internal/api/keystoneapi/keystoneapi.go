@@ -199,7 +199,7 @@ func Disabled(keystoneURL string) http.Handler {
 // TokenHeader and SubjectTokenHeader are Keystone's: the caller's token,
 // and the token a response issues or a request validates.
 const (
-	TokenHeader        = "X-Auth-Token"
+	TokenHeader        = api.TokenHeader
 	SubjectTokenHeader = "X-Subject-Token"
 )
 

@@ -204,8 +204,8 @@ func (h *Handler) handle(auth bool, fn handlerFunc) http.Handler {
 	})
 }
 
-// TokenHeader carries the token, as in every OpenStack API.
-const TokenHeader = "X-Auth-Token"
+// TokenHeader carries the token, as in every OpenStack API: /v1's.
+const TokenHeader = api.TokenHeader
 
 // service is the role an external compute service binds ports with.
 const service = "service"
