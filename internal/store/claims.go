@@ -32,7 +32,7 @@ import (
 //   - claim is the one claim path, used by instance create and migrate and
 //     by an external bind (PUT /v2.0/ports/{id} with binding:host_id). In
 //     one transaction it finds a host from the partial indexes of free
-//     devices, lets sched.Place choose the devices on that host, inserts
+//     devices, lets sched.PlaceOnHost choose the devices on that host, inserts
 //     the claims, writes the ports' binding and bumps the host's revision.
 //   - A release marks the claim releasing (no port): the device is not
 //     free until the host's agent reports it reset (settleClaims, from the
