@@ -22,7 +22,9 @@ type API struct {
 	store *store.Store
 	log   *slog.Logger
 	mux   *http.ServeMux
-	hub   revisionHub // the agents' long-polls (protocol.go)
+	// recovered is mux answering a panic with /v1's 500 (Recover).
+	recovered http.Handler
+	hub       revisionHub // the agents' long-polls (protocol.go)
 	// metrics counts claims and applied reports; nil counts nothing.
 	metrics Metrics
 	// tokens turns a request's token into its principal: the store, or
@@ -64,10 +66,13 @@ func New(st *store.Store, log *slog.Logger) *API {
 	}
 	a := &API{store: st, log: log, mux: http.NewServeMux(), tokens: st}
 	a.routes()
+	a.recovered = Recover(log, a.mux, func(w http.ResponseWriter, _ *http.Request) {
+		writeErrorBody(w, http.StatusInternalServerError, internalMsg)
+	})
 	return a
 }
 
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.recovered.ServeHTTP(w, r) }
 
 // access is who may call a route.
 type access int

@@ -7,11 +7,12 @@ import (
 	"runtime/debug"
 )
 
-// Recover answers a request whose handler panics with a 500 in the API's
-// error format and logs the panic with its stack, instead of net/http's
-// dropped connection: a client sees an error it can report, and the log has
-// the cause. The server wraps all its APIs (/v1, Neutron, identity) in it.
-func Recover(log *slog.Logger, h http.Handler) http.Handler {
+// Recover answers a request whose handler panics with a 500 that answer
+// writes in the API's own error format (each API recovers its own routes:
+// /v1's error body, a NeutronError, Keystone's error) and logs the panic
+// with its stack, instead of net/http's dropped connection: a client sees
+// an error it can report, and the log has the cause.
+func Recover(log *slog.Logger, h http.Handler, answer func(w http.ResponseWriter, r *http.Request)) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -32,7 +33,7 @@ func Recover(log *slog.Logger, h http.Handler) http.Handler {
 				// client does not take it for a whole one.
 				panic(http.ErrAbortHandler)
 			}
-			writeErrorBody(w, http.StatusInternalServerError, internalMsg)
+			answer(w, r)
 		}()
 		h.ServeHTTP(rw, r)
 	})

@@ -23,7 +23,9 @@ func TestRecover(t *testing.T) {
 		panic("midway")
 	})
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
-	srv := httptest.NewServer(Recover(log, mux))
+	srv := httptest.NewServer(Recover(log, mux, func(w http.ResponseWriter, _ *http.Request) {
+		writeErrorBody(w, http.StatusInternalServerError, internalMsg)
+	}))
 	t.Cleanup(srv.Close)
 
 	resp, err := http.Get(srv.URL + "/panic")
@@ -54,4 +56,23 @@ func TestRecover(t *testing.T) {
 		t.Fatalf("GET /ok after panics: %v %v; want 200", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// /v1 recovers its own handlers' panics in its own error format: an API
+// without a store panics on the first token lookup.
+func TestV1RecoversInItsFormat(t *testing.T) {
+	srv := httptest.NewServer(New(nil, nil))
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/hosts", nil)
+	req.Header.Set(TokenHeader, "anything")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET /v1/hosts: %v; want a 500", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var e ErrorBody
+	if resp.StatusCode != http.StatusInternalServerError || json.Unmarshal(b, &e) != nil || e.Error.Code != 500 || e.Error.Message != internalMsg {
+		t.Errorf("GET /v1/hosts: %d %s; want 500 with /v1's error body", resp.StatusCode, b)
+	}
 }

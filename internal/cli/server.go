@@ -139,7 +139,8 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	mux.Handle(IdentityPrefix+"/", identity)
 	// /metrics beside the APIs, not counted among their requests.
 	root := http.NewServeMux()
-	root.Handle("/", m.Instrument(api.Recover(log, mux)))
+	// Each API answers its own handlers' panics in its own error format.
+	root.Handle("/", m.Instrument(mux))
 	if !cfg.NoMetrics {
 		root.Handle("GET /metrics", m.Handler())
 	}

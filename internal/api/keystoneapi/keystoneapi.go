@@ -86,6 +86,8 @@ type Handler struct {
 	ttl    time.Duration
 	now    func() time.Time
 	mux    *http.ServeMux
+	// recovered is mux answering a panic with Keystone's 500.
+	recovered http.Handler
 }
 
 // New returns the identity handler.
@@ -105,10 +107,13 @@ func New(opts Options) *Handler {
 		h.ttl = DefaultTokenTTL
 	}
 	h.routes()
+	h.recovered = api.Recover(h.log, h.mux, func(w http.ResponseWriter, r *http.Request) {
+		writeErrorBody(w, r, asError(errors.New("handler panic")))
+	})
 	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.recovered.ServeHTTP(w, r) }
 
 // Route is one endpoint, listed for docs and tests.
 type Route struct{ Method, Pattern string }

@@ -82,6 +82,8 @@ type Handler struct {
 	log   *slog.Logger
 	bind  BindFunc
 	mux   *http.ServeMux
+	// recovered is mux answering a panic with a NeutronError 500.
+	recovered http.Handler
 }
 
 // New returns the /v2.0 handler.
@@ -91,6 +93,9 @@ func New(opts Options) *Handler {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.routes()
+	h.recovered = api.Recover(h.log, h.mux, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusInternalServerError, neutron.InternalError(nil))
+	})
 	return h
 }
 
@@ -102,7 +107,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.URL.RawPath = ""
 		r = r2
 	}
-	h.mux.ServeHTTP(w, r)
+	h.recovered.ServeHTTP(w, r)
 }
 
 // Route is one endpoint, listed for docs and tests.
