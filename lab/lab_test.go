@@ -19,43 +19,15 @@ const guestTimeout = 12 * time.Minute
 // TestLab boots Debian's kernel under QEMU with real SR-IOV devices and
 // turns what the guest's test binaries report into subtests of this one.
 func TestLab(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("the real-kernel lab needs root (apt-get install of the kernel headers, the cache in " + DefaultCache + "): run go test as root, as scripts/test.sh and CI do")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), guestTimeout+8*time.Minute)
-	defer cancel()
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	start := time.Now()
-	cache := CacheDir()
-	env, err := Prepare(ctx, repo, cache, testWriter{t})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("cache %s ready in %v: kernel %s (%s), QEMU %s, SeaBIOS %s", cache, since(start),
-		env["KERNEL_RELEASE"], env["KERNEL_VERSION"], env["QEMU_VERSION"], env["SEABIOS_VERSION"])
-	if err := env.CheckQEMU(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ctx, repo, cache, env, start := prepareLab(t)
 
 	step := time.Now()
 	work := t.TempDir()
-	bins := map[string][]string{
+	files := buildGuestBinaries(ctx, t, repo, work, map[string][]string{
 		"guest.test":  {"test", "-c", "-tags", "lab", "./lab/guest"},
 		"kernel.test": {"test", "-c", "-tags", "lab", "./internal/kernel/linux"},
 		"vfnet":       {"build", "./cmd/vfnet"},
-	}
-	files := map[string]string{}
-	for name, args := range bins {
-		out := filepath.Join(work, name)
-		if err := goBuild(ctx, repo, out, args...); err != nil {
-			t.Fatal(err)
-		}
-		files["usr/bin/"+name] = out
-	}
+	})
 	// The simulated host whose inventory the guest's must equal; its igb
 	// PF's MAC becomes the emulated 82576's.
 	sim, err := simInventories(ctx, files["usr/bin/vfnet"], filepath.Join(work, "sim"))
@@ -134,6 +106,48 @@ done
 func since(t time.Time) time.Duration { return time.Since(t).Round(100 * time.Millisecond) }
 
 // goBuild builds a static binary of the module for the guest.
+// prepareLab is how every lab test starts: root, the cache ready (fetched
+// on first use), and a QEMU that has igb; the context bounds the whole test.
+func prepareLab(t *testing.T) (ctx context.Context, repo, cache string, env Env, start time.Time) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("the real-kernel lab needs root (apt-get install of the kernel headers, the cache in " + DefaultCache + "): run go test as root, as scripts/test.sh and CI do")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), guestTimeout+8*time.Minute)
+	t.Cleanup(cancel)
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	cache = CacheDir()
+	env, err = Prepare(ctx, repo, cache, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cache %s ready in %v: kernel %s (%s), QEMU %s, SeaBIOS %s", cache, since(start),
+		env["KERNEL_RELEASE"], env["KERNEL_VERSION"], env["QEMU_VERSION"], env["SEABIOS_VERSION"])
+	if err := env.CheckQEMU(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, repo, cache, env, start
+}
+
+// buildGuestBinaries builds each named binary (go ARGS... -o work/NAME) and
+// returns them as initramfs files under usr/bin.
+func buildGuestBinaries(ctx context.Context, t *testing.T, repo, work string, bins map[string][]string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	for name, args := range bins {
+		out := filepath.Join(work, name)
+		if err := goBuild(ctx, repo, out, args...); err != nil {
+			t.Fatal(err)
+		}
+		files["usr/bin/"+name] = out
+	}
+	return files
+}
+
 func goBuild(ctx context.Context, repo, out string, args ...string) error {
 	goBin, err := exec.LookPath("go")
 	if err != nil {

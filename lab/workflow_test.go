@@ -16,38 +16,14 @@ import (
 // and CLI on the guest's loopback. Nothing crosses the guest's boundary but
 // its console, whose `go test -v` output becomes subtests here.
 func TestLabWorkflow(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("the real-kernel lab needs root (apt-get install of the kernel headers, the cache in " + DefaultCache + "): run go test as root, as scripts/test.sh and CI do")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), guestTimeout+8*time.Minute)
-	defer cancel()
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	cache := CacheDir()
-	env, err := Prepare(ctx, repo, cache, testWriter{t})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := env.CheckQEMU(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ctx, repo, cache, env, start := prepareLab(t)
 
 	step := time.Now()
 	work := t.TempDir()
-	files := map[string]string{}
-	for name, args := range map[string][]string{
+	files := buildGuestBinaries(ctx, t, repo, work, map[string][]string{
 		"workflow.test": {"test", "-c", "-tags", "lab", "./lab/workflow"},
 		"vfnet":         {"build", "./cmd/vfnet"},
-	} {
-		out := filepath.Join(work, name)
-		if err := goBuild(ctx, repo, out, args...); err != nil {
-			t.Fatal(err)
-		}
-		files["usr/bin/"+name] = out
-	}
+	})
 	files[strings.TrimPrefix(pciids.DefaultPath, "/")] = pciids.DefaultPath
 	marker, err := NewMarker()
 	if err != nil {
